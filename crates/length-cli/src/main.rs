@@ -1,0 +1,3 @@
+fn main() {
+    println!("length: the command-line interface is not built yet");
+}

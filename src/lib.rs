@@ -1,0 +1,20 @@
+//! # length
+//!
+//! LENGTH ("Lightning-fast Extensible Neural-network Guarding The HPI") in Rust: one crate that
+//! re-exports the whole workspace, for users who want everything behind one dependency.
+//!
+//! | module | crate | what it holds |
+//! |---|---|---|
+//! | [`tensor`] | `length-tensor` | the f32 array type and the parallel kernels (matmul, ReLU, softmax) |
+//! | [`autograd`] | `length-autograd` | the computational graph, the `Function`/`Layer`/`Optimizer` traits, functions, the gradient checker |
+//! | [`layers`] | `length-layers` | `FullyConnected`, initializers, the MLP models |
+//! | [`optim`] | `length-optim` | SGD, momentum, Adam, AdamW and learning-rate schedules |
+//! | [`data`] | `length-data` | IDX files, MNIST, Fashion-MNIST, batching and downloading |
+//!
+//! See `ARCHITECTURE.md` at the repository root for how the crates fit together.
+
+pub use length_autograd as autograd;
+pub use length_data as data;
+pub use length_layers as layers;
+pub use length_optim as optim;
+pub use length_tensor as tensor;
