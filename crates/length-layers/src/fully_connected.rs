@@ -1,0 +1,411 @@
+//! The fully connected (dense, linear) layer: `y = x · W + b`.
+//!
+//! For a batch `x` of shape (samples, inputs), weights `W` of shape (inputs, outputs) and a bias
+//! `b` of length outputs:
+//!
+//! ```text
+//! y     = x · W + b
+//! ∂L/∂x = g · Wᵀ
+//! ∂L/∂W = xᵀ · g
+//! ∂L/∂b = Σ_samples g
+//! ```
+//!
+//! As LENGTH recommends, the weights are *stored* transposed, as `Wᵀ` of shape (outputs,
+//! inputs), which is also PyTorch's `nn.Linear.weight` layout: then every row of the storage is
+//! contiguous in the dot products of the forward pass (`x · (Wᵀ)ᵀ`, the `matmul_a_bt` kernel,
+//! with the bias added in the same pass), and the weight gradient `gᵀ · x` comes out in the
+//! stored layout. [`FullyConnected::weights`] shows the (inputs, outputs) matrix of the formula.
+
+use length_autograd::{
+    AutogradError, Function, Initializer, Layer, LayerId, Optimizer, Value, inputs,
+};
+use length_tensor::{
+    Matrix, Tensor, column_sums_into, matmul_a_b, matmul_a_bt_into, matmul_at_b_into,
+};
+use ndarray::{
+    Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2,
+};
+
+use crate::LayersError;
+
+/// A fully connected layer, LENGTH's `FullyConnected(num_inputs, num_outputs, weight_init)`.
+///
+/// ```
+/// use length_autograd::{Function, Value};
+/// use length_layers::{FullyConnected, Xavier};
+/// use ndarray::array;
+///
+/// let mut layer = FullyConnected::new(2, 3, &mut Xavier::new(0));
+/// layer.set_weights(array![[1.0, 0.0, 1.0], [0.0, -1.0, 1.0]].view())?; // (inputs, outputs)
+/// layer.set_bias(array![0.0, 0.0, 0.5].view())?;
+/// let y = layer.forward(&[&Value::from(array![[1.0f32, 2.0]])])?;
+/// assert_eq!(y, array![[1.0f32, -2.0, 3.5]].into_dyn());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct FullyConnected {
+    id: LayerId,
+    /// `Wᵀ`, (outputs, inputs).
+    weights: Matrix,
+    bias: Array1<f32>,
+    /// `∂L/∂Wᵀ` from the last backward pass, (outputs, inputs); reused from step to step.
+    weight_gradient: Matrix,
+    bias_gradient: Array1<f32>,
+}
+
+const NAME: &str = "FullyConnected";
+
+impl FullyConnected {
+    /// A layer from `num_inputs` to `num_outputs` values, its weights drawn by `initializer`
+    /// and its bias zero.
+    pub fn new<I: Initializer + ?Sized>(
+        num_inputs: usize,
+        num_outputs: usize,
+        initializer: &mut I,
+    ) -> Self {
+        let mut weights = Matrix::zeros((num_outputs, num_inputs));
+        initializer.initialize(weights.view_mut());
+        FullyConnected {
+            id: LayerId::fresh(),
+            weights,
+            bias: Array1::zeros(num_outputs),
+            weight_gradient: Matrix::zeros((num_outputs, num_inputs)),
+            bias_gradient: Array1::zeros(num_outputs),
+        }
+    }
+
+    /// The number of values each sample has going in.
+    pub fn num_inputs(&self) -> usize {
+        self.weights.ncols()
+    }
+
+    /// The number of values each sample has coming out.
+    pub fn num_outputs(&self) -> usize {
+        self.weights.nrows()
+    }
+
+    /// The weights `W` of `y = x · W + b`, (inputs, outputs): a transposed view of the storage.
+    pub fn weights(&self) -> ArrayView2<'_, f32> {
+        self.weights.t()
+    }
+
+    /// Replaces the weights with `weights` of shape (inputs, outputs), LENGTH's
+    /// `layer.weights = ...`.
+    ///
+    /// # Errors
+    /// [`LayersError::ShapeMismatch`] if the shape is not (inputs, outputs).
+    pub fn set_weights(&mut self, weights: ArrayView2<f32>) -> Result<(), LayersError> {
+        let expected = [self.num_inputs(), self.num_outputs()];
+        if weights.shape() != expected {
+            return Err(shape_error("weights", &expected, weights.shape()));
+        }
+        self.weights.assign(&weights.t());
+        Ok(())
+    }
+
+    /// The weights as stored, `Wᵀ` of shape (outputs, inputs) (PyTorch's `nn.Linear.weight`).
+    pub fn stored_weights(&self) -> ArrayView2<'_, f32> {
+        self.weights.view()
+    }
+
+    /// The stored weights `Wᵀ`, (outputs, inputs), to change in place.
+    pub fn stored_weights_mut(&mut self) -> ArrayViewMut2<'_, f32> {
+        self.weights.view_mut()
+    }
+
+    /// The bias, one value per output.
+    pub fn bias(&self) -> ArrayView1<'_, f32> {
+        self.bias.view()
+    }
+
+    /// The bias, to change in place.
+    pub fn bias_mut(&mut self) -> ArrayViewMut1<'_, f32> {
+        self.bias.view_mut()
+    }
+
+    /// Replaces the bias.
+    ///
+    /// # Errors
+    /// [`LayersError::ShapeMismatch`] unless `bias` has one value per output.
+    pub fn set_bias(&mut self, bias: ArrayView1<f32>) -> Result<(), LayersError> {
+        if bias.len() != self.num_outputs() {
+            return Err(shape_error("bias", &[self.num_outputs()], bias.shape()));
+        }
+        self.bias.assign(&bias);
+        Ok(())
+    }
+
+    /// `∂L/∂Wᵀ` from the last backward pass, in the stored (outputs, inputs) layout.
+    pub fn weight_gradient(&self) -> ArrayView2<'_, f32> {
+        self.weight_gradient.view()
+    }
+
+    /// `∂L/∂b` from the last backward pass.
+    pub fn bias_gradient(&self) -> ArrayView1<'_, f32> {
+        self.bias_gradient.view()
+    }
+
+    /// `x · W + b` without a graph, for evaluation and prediction.
+    ///
+    /// # Errors
+    /// [`LayersError::ShapeMismatch`] unless `x` has `num_inputs` columns.
+    pub fn infer(&self, x: ArrayView2<f32>) -> Result<Array2<f32>, LayersError> {
+        if x.ncols() != self.num_inputs() {
+            return Err(shape_error(
+                "input",
+                &[x.nrows(), self.num_inputs()],
+                x.shape(),
+            ));
+        }
+        let mut y = Array2::zeros((x.nrows(), self.num_outputs()));
+        matmul_a_bt_into(x, self.weights.view(), Some(self.bias.view()), y.view_mut());
+        Ok(y)
+    }
+}
+
+fn shape_error(what: &str, expected: &[usize], got: &[usize]) -> LayersError {
+    LayersError::ShapeMismatch {
+        what: what.to_string(),
+        expected: expected.to_vec(),
+        got: got.to_vec(),
+    }
+}
+
+impl Function for FullyConnected {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn forward(&mut self, inputs: &[&Value]) -> Result<Tensor, AutogradError> {
+        inputs::expect_count(NAME, inputs, 1);
+        let x = inputs::matrix(NAME, inputs, 0)?;
+        if x.ncols() != self.num_inputs() {
+            return Err(AutogradError::shape(
+                NAME,
+                format!(
+                    "input of shape {:?} has {} columns but the layer takes {} inputs",
+                    x.shape(),
+                    x.ncols(),
+                    self.num_inputs()
+                ),
+            ));
+        }
+        let mut y = Array2::zeros((x.nrows(), self.num_outputs()));
+        matmul_a_bt_into(x, self.weights.view(), Some(self.bias.view()), y.view_mut());
+        Ok(y.into_dyn())
+    }
+
+    fn backward(
+        &mut self,
+        inputs: &[&Value],
+        _output: &Tensor,
+        output_gradient: &Tensor,
+        needs_gradient: &[bool],
+    ) -> Vec<Option<Tensor>> {
+        let x = inputs::matrix(NAME, inputs, 0).expect("forward checked the input");
+        let g = output_gradient
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("the output gradient has the output's shape");
+        matmul_at_b_into(g, x, self.weight_gradient.view_mut()); // gᵀ · x = ∂L/∂Wᵀ
+        column_sums_into(g, self.bias_gradient.view_mut());
+        let input_gradient =
+            needs_gradient[0].then(|| matmul_a_b(g, self.weights.view()).into_dyn());
+        vec![input_gradient]
+    }
+
+    fn as_layer(&self) -> Option<&dyn Layer> {
+        Some(self)
+    }
+
+    fn as_layer_mut(&mut self) -> Option<&mut dyn Layer> {
+        Some(self)
+    }
+}
+
+impl Layer for FullyConnected {
+    fn layer_id(&self) -> LayerId {
+        self.id
+    }
+
+    /// The stored weights `Wᵀ` (outputs, inputs), then the bias.
+    fn parameters(&self) -> Vec<ArrayViewD<'_, f32>> {
+        vec![self.weights.view().into_dyn(), self.bias.view().into_dyn()]
+    }
+
+    fn parameter_gradients(&self) -> Vec<ArrayViewD<'_, f32>> {
+        vec![
+            self.weight_gradient.view().into_dyn(),
+            self.bias_gradient.view().into_dyn(),
+        ]
+    }
+
+    fn apply_update(&mut self, deltas: &[Tensor]) {
+        assert_eq!(
+            deltas.len(),
+            2,
+            "FullyConnected takes 2 deltas, got {}",
+            deltas.len()
+        );
+        let (weights, bias) = (&deltas[0], &deltas[1]);
+        assert_eq!(
+            weights.shape(),
+            self.weights.shape(),
+            "FullyConnected: weight delta {:?} for weights {:?}",
+            weights.shape(),
+            self.weights.shape()
+        );
+        assert_eq!(
+            bias.shape(),
+            self.bias.shape(),
+            "FullyConnected: bias delta {:?} for bias {:?}",
+            bias.shape(),
+            self.bias.shape()
+        );
+        self.weights -= &weights
+            .view()
+            .into_dimensionality::<Ix2>()
+            .expect("checked shape");
+        self.bias -= &bias
+            .view()
+            .into_dimensionality::<Ix1>()
+            .expect("checked shape");
+    }
+
+    /// Updates weights and bias in place with [`Optimizer::update`].
+    fn update(&mut self, optimizer: &mut dyn Optimizer) {
+        optimizer.update(
+            &mut [
+                self.weights.view_mut().into_dyn(),
+                self.bias.view_mut().into_dyn(),
+            ],
+            &[
+                self.weight_gradient.view().into_dyn(),
+                self.bias_gradient.view().into_dyn(),
+            ],
+            self.id,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use length_autograd::{assert_allclose, assert_allclose_tol, compute_numerical_gradient};
+    use ndarray::array;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::Xavier;
+
+    #[test]
+    fn forward_matches_lengths_numbers() -> Result<(), Box<dyn std::error::Error>> {
+        let x = array![
+            [0.44f32, 0.06, 0.33, 0.76],
+            [0.53, 0.65, 0.06, -0.35],
+            [0.29, -0.90, 0.86, 0.76]
+        ];
+        let weights = array![
+            [-0.74f32, -0.44],
+            [-0.51, 0.63],
+            [0.73, -0.38],
+            [0.24, -0.43]
+        ];
+        let mut layer = FullyConnected::new(4, 2, &mut Xavier::new(0));
+        layer.set_weights(weights.view())?;
+        layer.set_bias(array![0.86f32, 0.63].view())?;
+        let y = layer.forward(&[&Value::from(x)])?;
+        let expected = array![[0.9271f32, 0.022], [0.0961, 0.934], [1.9146, -0.7182]];
+        assert_allclose(&y, &expected.into_dyn());
+        Ok(())
+    }
+
+    #[test]
+    fn backward_matches_numerical_gradient() {
+        // LENGTH: x ~ uniform(-1, 1) of 10×50, output gradient all 2s, eps 1e-2, atol 1e-4.
+        let mut rng = ChaCha8Rng::seed_from_u64(20);
+        let x = Tensor::from_shape_fn(vec![10, 50], |_| rng.random_range(-1.0..1.0));
+        let gradient = Tensor::from_elem(vec![10, 20], 2.0);
+        let mut layer = FullyConnected::new(50, 20, &mut Xavier::new(21));
+        let output = layer.forward(&[&Value::Tensor(x.clone())]).unwrap();
+        let x_value = Value::Tensor(x.clone());
+        let input_gradient = layer.backward(&[&x_value], &output, &gradient, &[true]);
+
+        let parameters = [
+            x,
+            layer.stored_weights().to_owned().into_dyn(),
+            layer.bias().to_owned().into_dyn(),
+        ];
+        let numerical = compute_numerical_gradient(
+            |p| {
+                layer.stored_weights_mut().assign(&p[1]);
+                layer.bias_mut().assign(&p[2]);
+                layer.forward(&[&Value::Tensor(p[0].clone())]).unwrap()
+            },
+            &parameters,
+            &gradient,
+            1e-2,
+        );
+        let (atol, rtol) = (1e-4, 1e-4);
+        assert_allclose_tol(
+            input_gradient[0].as_ref().unwrap(),
+            &numerical[0],
+            atol,
+            rtol,
+        );
+        assert_allclose_tol(
+            &layer.weight_gradient().into_dyn(),
+            &numerical[1],
+            atol,
+            rtol,
+        );
+        assert_allclose_tol(&layer.bias_gradient().into_dyn(), &numerical[2], atol, rtol);
+    }
+
+    #[test]
+    fn fresh_weights_are_not_all_zero() {
+        let layer = FullyConnected::new(50, 42, &mut Xavier::new(0));
+        assert!(layer.weights().iter().any(|&w| w != 0.0));
+        assert!(layer.bias().iter().all(|&b| b == 0.0));
+    }
+
+    #[test]
+    fn weights_are_stored_transposed() -> Result<(), LayersError> {
+        let mut layer = FullyConnected::new(3, 2, &mut Xavier::new(0));
+        let weights = array![[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        layer.set_weights(weights.view())?;
+        assert_eq!(layer.weights(), weights);
+        assert_eq!(layer.stored_weights(), weights.t());
+        assert!(layer.set_weights(weights.t()).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn same_seed_same_weights() {
+        let a = FullyConnected::new(30, 20, &mut Xavier::new(9));
+        let b = FullyConnected::new(30, 20, &mut Xavier::new(9));
+        let c = FullyConnected::new(30, 20, &mut Xavier::new(10));
+        assert_eq!(a.weights(), b.weights());
+        assert_ne!(a.weights(), c.weights());
+    }
+
+    #[test]
+    fn wrong_input_width_is_an_error() {
+        let mut layer = FullyConnected::new(3, 2, &mut Xavier::new(0));
+        let error = layer
+            .forward(&[&Value::from(array![[1.0f32, 2.0]])])
+            .unwrap_err();
+        assert!(error.to_string().contains("[1, 2]"), "{error}");
+        assert!(layer.infer(array![[1.0f32, 2.0]].view()).is_err());
+    }
+
+    #[test]
+    fn infer_equals_forward() -> Result<(), Box<dyn std::error::Error>> {
+        let mut layer = FullyConnected::new(4, 3, &mut Xavier::new(2));
+        layer.set_bias(array![0.1f32, -0.2, 0.3].view())?;
+        let x = array![[0.5f32, -1.0, 2.0, 0.0], [1.0, 1.0, 1.0, 1.0]];
+        let y = layer.forward(&[&Value::from(x.clone())])?;
+        assert_eq!(layer.infer(x.view())?.into_dyn(), y);
+        Ok(())
+    }
+}
