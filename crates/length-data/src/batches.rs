@@ -1,0 +1,265 @@
+//! Serving samples in batches: bytes in memory become `f32` one batch at a time, in a buffer
+//! that is reused for every batch.
+//!
+//! A pixel byte `v` becomes `v / 255 · scale` (or `v` itself when `scale` is `None`), read from a
+//! 256-entry table computed once per epoch, so converting costs one lookup per pixel. Labels are
+//! served both as `u32` (what the loss functions take, [`length_tensor::Labels`]) and as the
+//! original `u8`.
+//!
+//! The main path is the lending iterator [`Batches::next_batch`]: each [`Batch`] borrows the
+//! buffers, so an epoch allocates nothing after its first batch. For convenience `Batches` is
+//! also an [`Iterator`] of owned `(Tensor, Labels)` pairs, which allocates per batch.
+//!
+//! ```
+//! use length_data::{BatchConfig, Batches, Samples};
+//!
+//! let samples = Samples::new(vec![0, 51, 102, 255, 255, 0, 0, 0], vec![4, 2], [2, 2])?;
+//! let config = BatchConfig { batch_size: 1, scale: Some(2.0), sample_dimensions: 3, keep_last_batch: false };
+//! let mut batches = Batches::in_order(&samples, &config);
+//! let batch = batches.next_batch().unwrap();
+//! assert_eq!(batch.images.shape(), &[1, 1, 2, 2]); // (batch, channels, rows, columns)
+//! assert_eq!(batch.images.iter().copied().collect::<Vec<f32>>(), vec![0.0, 0.4, 0.8, 2.0]);
+//! assert_eq!(batch.labels[0], 4);
+//! # Ok::<(), length_data::DataError>(())
+//! ```
+
+use crate::error::DataError;
+use crate::samples::Samples;
+use length_tensor::{Labels, Tensor};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewD, IxDyn};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+/// How samples are cut into batches and turned into floats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchConfig {
+    /// Samples per batch (at least 1).
+    pub batch_size: usize,
+    /// Pixels become `value / 255 · scale`; `None` keeps the raw values 0–255 as `f32`.
+    pub scale: Option<f32>,
+    /// 1: images of shape (batch, rows·columns); 2: (batch, rows, columns);
+    /// 3: (batch, 1, rows, columns).
+    pub sample_dimensions: usize,
+    /// Serve the last, incomplete batch of an epoch too (LENGTH drops it).
+    pub keep_last_batch: bool,
+}
+
+impl BatchConfig {
+    /// Checks that the configuration can work: a batch size of at least 1, 1 to 3 sample
+    /// dimensions, and a finite scale.
+    pub fn validate(&self) -> Result<(), DataError> {
+        if self.batch_size == 0 {
+            return Err(DataError::InvalidOption(
+                "batch_size must be at least 1".into(),
+            ));
+        }
+        if !(1..=3).contains(&self.sample_dimensions) {
+            return Err(DataError::InvalidOption(format!(
+                "sample_dimensions must be 1 (batch, 784), 2 (batch, 28, 28) or 3 \
+                 (batch, 1, 28, 28), not {}",
+                self.sample_dimensions
+            )));
+        }
+        if let Some(scale) = self.scale {
+            if !scale.is_finite() {
+                return Err(DataError::InvalidOption(format!(
+                    "scale must be a finite number, not {scale}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `f32` value of each pixel byte: `v / 255 · scale`, or `v` without a scale.
+    fn pixel_values(&self) -> [f32; 256] {
+        std::array::from_fn(|v| {
+            let v = v as f32;
+            match self.scale {
+                Some(scale) => v / 255.0 * scale,
+                None => v,
+            }
+        })
+    }
+}
+
+/// One batch, borrowed from the [`Batches`] that served it.
+#[derive(Debug)]
+pub struct Batch<'b> {
+    /// The images as `f32`, of shape (batch, …) as [`BatchConfig::sample_dimensions`] says.
+    pub images: ArrayViewD<'b, f32>,
+    /// The labels, as the loss functions take them.
+    pub labels: ArrayView1<'b, u32>,
+    /// The labels as stored in the file (LENGTH's dtype).
+    pub labels_u8: &'b [u8],
+}
+
+impl<'b> Batch<'b> {
+    /// Number of samples in the batch.
+    pub fn len(&self) -> usize {
+        self.labels_u8.len()
+    }
+
+    /// Whether the batch is empty (never true for a served batch).
+    pub fn is_empty(&self) -> bool {
+        self.labels_u8.is_empty()
+    }
+
+    /// The images flattened to (batch, pixels), whatever the sample dimensions.
+    pub fn images_2d(&self) -> ArrayView2<'b, f32> {
+        let rows = self.len();
+        let columns = self.images.len().checked_div(rows).unwrap_or(0);
+        self.images
+            .clone()
+            .into_shape_with_order((rows, columns))
+            .expect("batch buffers are contiguous")
+    }
+
+    /// Copies the batch into owned arrays.
+    pub fn to_owned(&self) -> (Tensor, Labels) {
+        (self.images.to_owned(), self.labels.to_owned())
+    }
+}
+
+/// The batches of one epoch of one split; see the [module docs](self).
+#[derive(Debug)]
+pub struct Batches<'a> {
+    samples: &'a Samples,
+    /// The order of the samples, or `None` for file order.
+    order: Option<Vec<u32>>,
+    /// Position in the order of the next sample to serve.
+    next: usize,
+    batch_size: usize,
+    keep_last_batch: bool,
+    sample_shape: Vec<usize>,
+    pixel_values: [f32; 256],
+    images: Vec<f32>,
+    labels: Vec<u32>,
+    labels_u8: Vec<u8>,
+}
+
+impl<'a> Batches<'a> {
+    /// The batches of `samples` in file order.
+    ///
+    /// # Panics
+    ///
+    /// If `config` is invalid (see [`BatchConfig::validate`]).
+    pub fn in_order(samples: &'a Samples, config: &BatchConfig) -> Self {
+        if let Err(error) = config.validate() {
+            panic!("Batches: {error}");
+        }
+        let [rows, columns] = samples.image_shape();
+        let sample_shape = match config.sample_dimensions {
+            1 => vec![rows * columns],
+            2 => vec![rows, columns],
+            _ => vec![1, rows, columns],
+        };
+        Batches {
+            samples,
+            order: None,
+            next: 0,
+            batch_size: config.batch_size,
+            keep_last_batch: config.keep_last_batch,
+            sample_shape,
+            pixel_values: config.pixel_values(),
+            images: Vec::new(),
+            labels: Vec::new(),
+            labels_u8: Vec::new(),
+        }
+    }
+
+    /// The batches of `samples` in the order of epoch `epoch` of a shuffle seeded by `seed`: a
+    /// permutation drawn with ChaCha8 (stream `epoch`), the same on every machine.
+    ///
+    /// # Panics
+    ///
+    /// If `config` is invalid (see [`BatchConfig::validate`]).
+    pub fn shuffled(samples: &'a Samples, config: &BatchConfig, seed: u64, epoch: u64) -> Self {
+        let count = u32::try_from(samples.len()).expect("IDX files hold at most u32::MAX samples");
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(epoch);
+        let mut order: Vec<u32> = (0..count).collect();
+        order.shuffle(&mut rng);
+        Batches {
+            order: Some(order),
+            ..Batches::in_order(samples, config)
+        }
+    }
+
+    /// Number of batches still to come in this epoch.
+    pub fn len(&self) -> usize {
+        let remaining = self.samples.len() - self.next;
+        let full = remaining / self.batch_size;
+        if self.keep_last_batch && remaining % self.batch_size != 0 {
+            full + 1
+        } else {
+            full
+        }
+    }
+
+    /// Whether the epoch is over.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next batch, converted into the reused buffers, or `None` at the end of the epoch.
+    pub fn next_batch(&mut self) -> Option<Batch<'_>> {
+        let remaining = self.samples.len() - self.next;
+        let size = if remaining >= self.batch_size {
+            self.batch_size
+        } else if self.keep_last_batch && remaining > 0 {
+            remaining
+        } else {
+            return None;
+        };
+
+        let image_len = self.samples.image_len();
+        self.images.resize(size * image_len, 0.0);
+        self.labels.clear();
+        self.labels_u8.clear();
+        let order = &self.order;
+        let sample_index = |position: usize| match order {
+            Some(order) => order[position] as usize,
+            None => position,
+        };
+        let first = self.next;
+        for (k, image) in self.images.chunks_exact_mut(image_len.max(1)).enumerate() {
+            let pixels = self.samples.image(sample_index(first + k));
+            for (value, &byte) in image.iter_mut().zip(pixels) {
+                *value = self.pixel_values[usize::from(byte)];
+            }
+        }
+        for k in 0..size {
+            let label = self.samples.label(sample_index(first + k));
+            self.labels_u8.push(label);
+            self.labels.push(u32::from(label));
+        }
+        self.next += size;
+
+        let mut shape = Vec::with_capacity(1 + self.sample_shape.len());
+        shape.push(size);
+        shape.extend_from_slice(&self.sample_shape);
+        Some(Batch {
+            images: ArrayViewD::from_shape(IxDyn(&shape), &self.images)
+                .expect("the buffer holds exactly one batch"),
+            labels: ArrayView1::from(&self.labels[..]),
+            labels_u8: &self.labels_u8,
+        })
+    }
+}
+
+/// Owned batches, for `for (images, labels) in data.train()`: each item is a fresh allocation.
+/// Prefer [`Batches::next_batch`] in training loops.
+impl Iterator for Batches<'_> {
+    type Item = (Tensor, Labels);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_batch().map(|batch| batch.to_owned())
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.len(), Some(self.len()))
+    }
+}
+
+impl ExactSizeIterator for Batches<'_> {}
