@@ -1,0 +1,270 @@
+//! Adam (Kingma & Ba, 2014), LENGTH's `Adam(learning_rate=0.001, beta1=0.9, beta2=0.999,
+//! eps=1e-8)`, bias-corrected.
+//!
+//! Each parameter `p` has a first moment `m` and a second moment `v`, zero before the layer's
+//! first update, and each layer counts its own updates `t` (1 on the first). With gradient `g`:
+//!
+//! ```text
+//! m     ← β1 · m + (1 − β1) · g
+//! v     ← β2 · v + (1 − β2) · g²
+//! m̂     = m / (1 − β1ᵗ)
+//! v̂     = v / (1 − β2ᵗ)
+//! delta = η · m̂ / (√v̂ + ε)
+//! p     ← p − delta
+//! ```
+//!
+//! The element-wise arithmetic is arranged as PyTorch arranges it, with the two bias corrections
+//! computed once per step (in `f64`):
+//! `delta = (η / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)`.
+//!
+//! State is kept per layer ([`LayerId`]), per parameter within the layer; two layers never share
+//! moments or step counts.
+//!
+//! ```
+//! use length_autograd::{LayerId, Optimizer};
+//! use length_optim::Adam;
+//! use ndarray::array;
+//!
+//! let mut adam = Adam::default(); // η = 0.001
+//! let layer = LayerId::fresh();
+//! let gradient = array![0.5f32, -3.0].into_dyn();
+//!
+//! // The first bias-corrected step moves every parameter by about η, whatever the gradient's size.
+//! let deltas = adam.run_update_rule(&[gradient.view()], layer);
+//! assert!((deltas[0][0] - 0.001).abs() < 1e-7);
+//! assert!((deltas[0][1] + 0.001).abs() < 1e-7);
+//! assert_eq!(adam.steps(layer), 1);
+//! ```
+
+use std::collections::HashMap;
+
+use length_autograd::{LayerId, Optimizer};
+use length_tensor::Tensor;
+use ndarray::{ArrayViewD, ArrayViewMutD};
+
+use crate::error::{ConfigError, decay_rate, non_negative};
+use crate::fused;
+use crate::state::{assert_parameters_match, assert_state_matches, zeros_like};
+
+/// Hyperparameters of [`Adam`]; the defaults are LENGTH's (and the paper's).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamConfig {
+    /// The step size `η`. Default 0.001.
+    pub learning_rate: f32,
+    /// Decay rate `β1` of the first moment. Default 0.9.
+    pub beta1: f32,
+    /// Decay rate `β2` of the second moment. Default 0.999.
+    pub beta2: f32,
+    /// `ε`, added to `√v̂` so the division is safe. Default 1e-8.
+    pub eps: f32,
+}
+
+impl Default for AdamConfig {
+    fn default() -> Self {
+        AdamConfig {
+            learning_rate: 0.001,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+}
+
+impl AdamConfig {
+    /// `Ok` if the learning rate and `ε` are finite and `>= 0` and both betas are in `[0, 1)`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.validate_as("Adam")
+    }
+
+    pub(crate) fn validate_as(&self, optimizer: &'static str) -> Result<(), ConfigError> {
+        non_negative(optimizer, "learning_rate", self.learning_rate)?;
+        decay_rate(optimizer, "beta1", self.beta1)?;
+        decay_rate(optimizer, "beta2", self.beta2)?;
+        non_negative(optimizer, "eps", self.eps)
+    }
+}
+
+/// The Adam optimizer; see the [module docs](self) for the formula.
+#[derive(Debug, Clone)]
+pub struct Adam {
+    config: AdamConfig,
+    layers: HashMap<LayerId, LayerState>,
+}
+
+/// One layer's Adam state.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerState {
+    /// How many updates this layer has had: `t` of the bias corrections.
+    steps: u64,
+    /// `m`, one array per parameter.
+    pub(crate) first_moments: Vec<Tensor>,
+    /// `v`, one array per parameter.
+    pub(crate) second_moments: Vec<Tensor>,
+}
+
+/// The scalar rule of one step, shared by [`Optimizer::run_update_rule`], [`Optimizer::update`]
+/// and AdamW, so they all compute bit-identical deltas.
+#[derive(Clone, Copy)]
+pub(crate) struct Step {
+    beta1: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
+    eps: f32,
+    /// `η / (1 − β1ᵗ)`
+    step_size: f32,
+    /// `√(1 − β2ᵗ)`
+    sqrt_bias_correction2: f32,
+}
+
+impl Step {
+    /// The constants of step number `t` (1 on a layer's first update).
+    fn new(config: &AdamConfig, t: u64) -> Self {
+        // Bias corrections in f64: β2ᵗ stays accurate for large t, and they are computed once.
+        let t = t as f64;
+        let bias_correction1 = 1.0 - f64::from(config.beta1).powf(t);
+        let bias_correction2 = 1.0 - f64::from(config.beta2).powf(t);
+        Step {
+            beta1: config.beta1,
+            one_minus_beta1: 1.0 - config.beta1,
+            beta2: config.beta2,
+            one_minus_beta2: 1.0 - config.beta2,
+            eps: config.eps,
+            step_size: (f64::from(config.learning_rate) / bias_correction1) as f32,
+            sqrt_bias_correction2: bias_correction2.sqrt() as f32,
+        }
+    }
+
+    /// Updates one parameter's moments and returns the delta to subtract from it.
+    #[inline(always)]
+    pub(crate) fn delta(self, m: &mut f32, v: &mut f32, g: f32) -> f32 {
+        *m = self.beta1 * *m + self.one_minus_beta1 * g;
+        *v = self.beta2 * *v + self.one_minus_beta2 * (g * g);
+        self.step_size * *m / (v.sqrt() / self.sqrt_bias_correction2 + self.eps)
+    }
+}
+
+impl Adam {
+    /// An Adam optimizer with the given hyperparameters.
+    ///
+    /// # Panics
+    /// If the configuration is invalid; use [`Adam::try_new`] for values from outside.
+    pub fn new(config: AdamConfig) -> Self {
+        Self::try_new(config).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// An Adam optimizer, or the reason the configuration is invalid.
+    pub fn try_new(config: AdamConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self::new_unchecked(config))
+    }
+
+    pub(crate) fn new_unchecked(config: AdamConfig) -> Self {
+        Adam {
+            config,
+            layers: HashMap::new(),
+        }
+    }
+
+    /// Adam with the default betas and `ε` and the given learning rate.
+    ///
+    /// # Panics
+    /// If `learning_rate` is negative or not finite.
+    pub fn with_learning_rate(learning_rate: f32) -> Self {
+        Self::new(AdamConfig {
+            learning_rate,
+            ..AdamConfig::default()
+        })
+    }
+
+    /// The hyperparameters in use (the learning rate as last set).
+    pub fn config(&self) -> &AdamConfig {
+        &self.config
+    }
+
+    /// How many updates `layer` has had (`t` of its last step); 0 for a layer never seen.
+    pub fn steps(&self, layer: LayerId) -> u64 {
+        self.layers.get(&layer).map_or(0, |state| state.steps)
+    }
+
+    /// Counts one more step for `layer` (creating its zero moments on its first update) and
+    /// returns the step's constants with the layer's moments.
+    pub(crate) fn begin_step(
+        &mut self,
+        gradients: &[ArrayViewD<f32>],
+        layer: LayerId,
+    ) -> (Step, &mut LayerState) {
+        let state = self.layers.entry(layer).or_insert_with(|| LayerState {
+            steps: 0,
+            first_moments: zeros_like(gradients),
+            second_moments: zeros_like(gradients),
+        });
+        assert_state_matches("Adam", &state.first_moments, gradients, layer);
+        state.steps += 1;
+        (Step::new(&self.config, state.steps), state)
+    }
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Self::new(AdamConfig::default())
+    }
+}
+
+impl Optimizer for Adam {
+    /// Advances the layer's moments by one step and returns one delta per gradient.
+    fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
+        let (step, state) = self.begin_step(gradients, layer);
+        let moments = state
+            .first_moments
+            .iter_mut()
+            .zip(&mut state.second_moments);
+        moments
+            .zip(gradients)
+            .map(|((m, v), gradient)| {
+                let mut delta = Tensor::zeros(gradient.raw_dim());
+                fused::zip_3(
+                    delta.view_mut(),
+                    m.view_mut(),
+                    v.view_mut(),
+                    gradient.view(),
+                    move |delta, m, v, g| *delta = step.delta(m, v, g),
+                );
+                delta
+            })
+            .collect()
+    }
+
+    /// Advances the moments and updates the parameters in one pass per parameter, allocating
+    /// nothing after the layer's first update.
+    fn update(
+        &mut self,
+        parameters: &mut [ArrayViewMutD<f32>],
+        gradients: &[ArrayViewD<f32>],
+        layer: LayerId,
+    ) {
+        assert_parameters_match("Adam::update", parameters, gradients);
+        let (step, state) = self.begin_step(gradients, layer);
+        let moments = state
+            .first_moments
+            .iter_mut()
+            .zip(&mut state.second_moments);
+        for ((parameter, (m, v)), gradient) in parameters.iter_mut().zip(moments).zip(gradients) {
+            fused::zip_3(
+                parameter.view_mut(),
+                m.view_mut(),
+                v.view_mut(),
+                gradient.view(),
+                move |p, m, v, g| *p -= step.delta(m, v, g),
+            );
+        }
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.config.learning_rate
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f32) {
+        self.config.learning_rate = learning_rate;
+    }
+}
