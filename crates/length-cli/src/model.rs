@@ -1,0 +1,211 @@
+//! The model a subcommand works with: built from the command line, or read from a saved file.
+//!
+//! The command line describes the hidden layers, activation, loss, dropout and initializer; the
+//! input width (784 pixels) and the number of classes (10) come from the data. A saved model is
+//! a [`Checkpoint`] whose `architecture` metadata is the [`MlpConfig`] text form
+//! (`sizes=784,512,512,10 activation=relu loss=mse ...`) and whose tensors are the model's named
+//! parameters (`fc1.weight`, `fc1.bias`, ...).
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use length_layers::{Activation, Loss, MLP, MlpConfig, Model, WeightInit};
+
+use crate::args::{ActivationName, ArchitectureArgs, DataSetName, InitName, LossName};
+use crate::checkpoint::{Checkpoint, FORMAT};
+
+/// Pixels per image: 28x28.
+pub const INPUTS: usize = 28 * 28;
+/// Classes in both data sets.
+pub const CLASSES: usize = 10;
+
+/// The architecture the command-line options describe.
+pub fn config_from_args(architecture: &ArchitectureArgs, init: InitName, seed: u64) -> MlpConfig {
+    let mut sizes = vec![INPUTS];
+    sizes.extend(&architecture.hidden.0);
+    sizes.push(CLASSES);
+    MlpConfig::new(sizes)
+        .activation(match architecture.activation {
+            ActivationName::Relu => Activation::ReLU,
+            ActivationName::Sigmoid => Activation::Sigmoid,
+            ActivationName::None => Activation::None,
+        })
+        .loss(match architecture.loss {
+            LossName::Mse => Loss::MeanSquaredError,
+            LossName::CrossEntropy => Loss::SoftmaxCrossEntropy,
+        })
+        .dropout(architecture.dropout)
+        .init(match init {
+            InitName::Xavier => WeightInit::Xavier { scale: 1.0 },
+            InitName::Length => WeightInit::Normal { std_dev: 0.01 },
+        })
+        .seed(seed)
+}
+
+/// Facts about the training run stored next to the parameters.
+pub struct SaveInfo<'a> {
+    /// The data set trained on.
+    pub data_set: DataSetName,
+    /// Epochs completed (an interrupted epoch counts as started, not completed).
+    pub epochs: usize,
+    /// The last test accuracy measured.
+    pub test_accuracy: f64,
+    /// The optimizer and learning rate, as text.
+    pub optimizer: &'a str,
+}
+
+/// The model and its metadata as a checkpoint.
+pub fn to_checkpoint(model: &MLP, info: &SaveInfo) -> Checkpoint {
+    let mut checkpoint = Checkpoint::default();
+    let facts = [
+        ("format", FORMAT.to_string()),
+        ("architecture", model.architecture()),
+        ("data_set", info.data_set.as_str().to_string()),
+        ("epochs", info.epochs.to_string()),
+        ("test_accuracy", format!("{:.4}", info.test_accuracy)),
+        ("optimizer", info.optimizer.to_string()),
+        ("length_version", env!("CARGO_PKG_VERSION").to_string()),
+    ];
+    for (key, value) in facts {
+        checkpoint.metadata.insert(key.to_string(), value);
+    }
+    for (name, value) in model.parameters() {
+        checkpoint.tensors.insert(name, value.to_owned());
+    }
+    checkpoint
+}
+
+/// A model read back from a file, with the data set it was trained on (when recorded).
+pub struct LoadedModel {
+    /// The model, in evaluation mode.
+    pub model: MLP,
+    /// The data set named in the metadata.
+    pub data_set: Option<DataSetName>,
+}
+
+/// Reads a model saved by `length train --save`; checks that it classifies 28x28 images into
+/// 10 classes.
+pub fn load(path: &Path) -> anyhow::Result<LoadedModel> {
+    let checkpoint = Checkpoint::load(path)?;
+    from_checkpoint(&checkpoint).with_context(|| format!("cannot use the model {}", path.display()))
+}
+
+/// Rebuilds the model a checkpoint describes and loads its parameters.
+fn from_checkpoint(checkpoint: &Checkpoint) -> anyhow::Result<LoadedModel> {
+    match checkpoint.metadata.get("format") {
+        Some(format) if format == FORMAT => {}
+        Some(other) => bail!("its format is {other:?}, not {FORMAT:?}"),
+        None => {
+            bail!("it has no `format` in its metadata: it was not written by `length train --save`")
+        }
+    }
+    let config: MlpConfig = checkpoint
+        .require("architecture")?
+        .parse()
+        .context("its architecture metadata is invalid")?;
+    let sizes = &config.sizes;
+    if sizes.first() != Some(&INPUTS) || sizes.last() != Some(&CLASSES) {
+        bail!(
+            "its layer sizes are {sizes:?}, but MNIST-like data needs {INPUTS} inputs and \
+             {CLASSES} outputs"
+        );
+    }
+    let mut model = config.build()?;
+    let parameters: Vec<_> = checkpoint
+        .tensors
+        .iter()
+        .map(|(name, value)| (name.clone(), value.view()))
+        .collect();
+    model
+        .load_parameters(&parameters)
+        .context("its parameters do not fit its architecture")?;
+    model.set_training(false);
+    let data_set = checkpoint
+        .metadata
+        .get("data_set")
+        .and_then(|name| DataSetName::from_name(name));
+    Ok(LoadedModel { model, data_set })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Hidden;
+
+    fn small_args() -> ArchitectureArgs {
+        ArchitectureArgs {
+            hidden: Hidden(vec![16]),
+            activation: ActivationName::Relu,
+            loss: LossName::CrossEntropy,
+            dropout: 0.0,
+        }
+    }
+
+    fn info() -> SaveInfo<'static> {
+        SaveInfo {
+            data_set: DataSetName::Fashion,
+            epochs: 2,
+            test_accuracy: 0.5,
+            optimizer: "adam lr=0.001",
+        }
+    }
+
+    #[test]
+    fn the_default_architecture_is_the_notebooks_activated_mlp() {
+        let args = ArchitectureArgs {
+            hidden: Hidden(vec![512, 512]),
+            activation: ActivationName::Relu,
+            loss: LossName::Mse,
+            dropout: 0.0,
+        };
+        let config = config_from_args(&args, InitName::Xavier, 0);
+        assert_eq!(config, MlpConfig::activated());
+    }
+
+    #[test]
+    fn a_checkpoint_round_trip_gives_the_same_outputs() {
+        let model = config_from_args(&small_args(), InitName::Xavier, 3)
+            .build()
+            .unwrap();
+        let checkpoint = to_checkpoint(&model, &info());
+        let loaded = from_checkpoint(&checkpoint).unwrap();
+        assert_eq!(loaded.data_set, Some(DataSetName::Fashion));
+        let x = ndarray::Array2::from_shape_fn((3, INPUTS), |(i, j)| ((i + j) % 7) as f32 / 7.0);
+        assert_eq!(
+            loaded.model.infer(x.view()).unwrap(),
+            model.infer(x.view()).unwrap()
+        );
+    }
+
+    #[test]
+    fn checkpoints_that_do_not_fit_are_refused() {
+        let model = config_from_args(&small_args(), InitName::Xavier, 3)
+            .build()
+            .unwrap();
+        let good = to_checkpoint(&model, &info());
+
+        let mut wrong_shape = good.clone();
+        wrong_shape.tensors.insert(
+            "fc1.bias".to_string(),
+            length_tensor::Tensor::zeros(vec![17]),
+        );
+        let message = format!("{:#}", from_checkpoint(&wrong_shape).err().unwrap());
+        assert!(message.contains("fc1.bias"), "{message}");
+
+        let mut missing = good.clone();
+        missing.tensors.remove("fc2.weight");
+        assert!(from_checkpoint(&missing).is_err());
+
+        let mut wrong_sizes = good.clone();
+        wrong_sizes.metadata.insert(
+            "architecture".to_string(),
+            "sizes=100,16,10 activation=relu".to_string(),
+        );
+        let message = format!("{:#}", from_checkpoint(&wrong_sizes).err().unwrap());
+        assert!(message.contains("784 inputs"), "{message}");
+
+        let mut foreign = good;
+        foreign.metadata.remove("format");
+        assert!(from_checkpoint(&foreign).is_err());
+    }
+}
