@@ -1,10 +1,292 @@
 //! `cargo xtask bench`: runs the criterion kernel benchmarks and prints one table.
+//!
+//! It runs `cargo bench -p length --bench kernels` (passing on an optional filter and `--quick`),
+//! then reads what criterion saved under `<target>/criterion/<group>/<implementation>/new/`:
+//! `benchmark.json` (the ids and the throughput) and `estimates.json` (the median time). Each
+//! group (one kernel at one shape) becomes a row:
+//!
+//! ```text
+//! kernel  shape  median  GFLOP/s or GB/s  vs ndarray  vs gemm  vs matrixmultiply
+//! ```
+//!
+//! where "vs X" is X's median time divided by LENGTH's: above 1 means LENGTH is faster.
+//! Matrix-multiply throughput counts 2·m·n·k flops; ReLU throughput counts bytes read plus
+//! written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use serde_json::Value;
 
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Only run (and report) benchmarks whose id contains this text, e.g. `forward` or `relu`.
+    filter: Option<String>,
+    /// Criterion's quick mode: fewer samples, rougher numbers, much faster.
+    #[arg(long)]
+    quick: bool,
+    /// Do not run anything; print the table from the results of the last run.
+    #[arg(long)]
+    report_only: bool,
+}
 
-/// Runs the benchmarks.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("cargo xtask bench is not written yet")
+/// The implementation whose speed the table reports; the others are references.
+const LENGTH: &str = "length";
+
+/// The reference implementations, with the column headings that compare against them.
+const REFERENCES: [(&[&str], &str); 3] = [
+    (&["ndarray_dot", "ndarray_zip"], "vs ndarray"),
+    (&["gemm"], "vs gemm"),
+    (&["matrixmultiply"], "vs matrixmultiply"),
+];
+
+/// Runs the benchmarks and prints the table.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let metadata = workspace_metadata(&cargo)?;
+    if !args.report_only {
+        let mut command = Command::new(&cargo);
+        command
+            .current_dir(&metadata.workspace_root)
+            .args(["bench", "-p", "length", "--bench", "kernels", "--"]);
+        if let Some(filter) = &args.filter {
+            command.arg(filter);
+        }
+        if args.quick {
+            command.arg("--quick");
+        }
+        let status = command.status().context("could not start `cargo bench`")?;
+        if !status.success() {
+            bail!("`cargo bench -p length --bench kernels` failed ({status})");
+        }
+    }
+    let criterion_dir = metadata.target_directory.join("criterion");
+    let results = read_results(&criterion_dir)?;
+    let results: Vec<_> = results
+        .into_iter()
+        .filter(|result| {
+            args.filter
+                .as_deref()
+                .is_none_or(|filter| result.full_id.contains(filter))
+        })
+        .collect();
+    if results.is_empty() {
+        bail!(
+            "no criterion results under {}; run without --report-only first",
+            criterion_dir.display()
+        );
+    }
+    print_table(&results);
+    Ok(())
+}
+
+/// What `cargo metadata` says about where things are.
+struct Metadata {
+    workspace_root: PathBuf,
+    target_directory: PathBuf,
+}
+
+/// Asks cargo for the workspace root and the target directory (which honours
+/// `CARGO_TARGET_DIR` and `.cargo/config.toml`).
+fn workspace_metadata(cargo: &str) -> anyhow::Result<Metadata> {
+    let output = Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps"])
+        .output()
+        .context("could not run `cargo metadata`")?;
+    if !output.status.success() {
+        bail!(
+            "`cargo metadata` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let json: Value = serde_json::from_slice(&output.stdout).context("`cargo metadata` output")?;
+    let path = |key: &str| -> anyhow::Result<PathBuf> {
+        json[key]
+            .as_str()
+            .map(PathBuf::from)
+            .with_context(|| format!("`cargo metadata` has no {key}"))
+    };
+    Ok(Metadata {
+        workspace_root: path("workspace_root")?,
+        target_directory: path("target_directory")?,
+    })
+}
+
+/// One benchmark's saved result.
+struct BenchResult {
+    group: String,
+    implementation: String,
+    full_id: String,
+    median_ns: f64,
+    throughput: Option<Throughput>,
+}
+
+/// Work done per iteration, as declared to criterion.
+#[derive(Clone, Copy)]
+enum Throughput {
+    /// Floating-point operations (declared as criterion "elements").
+    Flops(f64),
+    Bytes(f64),
+}
+
+/// Every `new/benchmark.json` under `dir`, with the median of its `new/estimates.json`.
+fn read_results(dir: &Path) -> anyhow::Result<Vec<BenchResult>> {
+    let mut files = Vec::new();
+    find_benchmark_files(dir, &mut files)?;
+    files.sort();
+    files.iter().map(|file| read_result(file)).collect()
+}
+
+/// Collects `*/new/benchmark.json` below `dir` (criterion's `base/` copies are skipped).
+fn find_benchmark_files(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            find_benchmark_files(&path, files)?;
+        } else if path.ends_with("new/benchmark.json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one benchmark's ids, throughput and median time.
+fn read_result(benchmark_file: &Path) -> anyhow::Result<BenchResult> {
+    let read_json = |path: &Path| -> anyhow::Result<Value> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    };
+    let benchmark = read_json(benchmark_file)?;
+    let estimates = read_json(&benchmark_file.with_file_name("estimates.json"))?;
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    let throughput = match &benchmark["throughput"] {
+        Value::Object(map) => map.iter().find_map(|(kind, amount)| {
+            let amount = amount.as_f64()?;
+            match kind.as_str() {
+                "Elements" => Some(Throughput::Flops(amount)),
+                "Bytes" => Some(Throughput::Bytes(amount)),
+                _ => None,
+            }
+        }),
+        _ => None,
+    };
+    Ok(BenchResult {
+        group: text(&benchmark["group_id"]),
+        implementation: text(&benchmark["function_id"]),
+        full_id: text(&benchmark["full_id"]),
+        median_ns: estimates["median"]["point_estimate"]
+            .as_f64()
+            .with_context(|| format!("no median in {}", benchmark_file.display()))?,
+        throughput,
+    })
+}
+
+/// Prints one row per group that has a LENGTH result.
+fn print_table(results: &[BenchResult]) {
+    let mut groups: BTreeMap<&str, BTreeMap<&str, &BenchResult>> = BTreeMap::new();
+    for result in results {
+        groups
+            .entry(&result.group)
+            .or_default()
+            .insert(&result.implementation, result);
+    }
+    let mut rows = vec![vec![
+        "kernel".to_owned(),
+        "shape".to_owned(),
+        "median".to_owned(),
+        "throughput".to_owned(),
+    ]];
+    rows[0].extend(REFERENCES.iter().map(|(_, heading)| heading.to_string()));
+    for (group, implementations) in &groups {
+        let Some(ours) = implementations.get(LENGTH) else {
+            continue;
+        };
+        let (kernel, shape) = split_group_name(group);
+        let mut row = vec![
+            kernel,
+            shape,
+            format_time(ours.median_ns),
+            format_throughput(ours),
+        ];
+        for (names, _) in REFERENCES {
+            let reference = names.iter().find_map(|name| implementations.get(name));
+            row.push(reference.map_or("-".to_owned(), |reference| {
+                format!("{:.2}x", reference.median_ns / ours.median_ns)
+            }));
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for (index, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(column, (cell, &width))| {
+                if column < 2 {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        println!("{}", cells.join("  "));
+        if index == 0 {
+            let rule: Vec<String> = widths.iter().map(|&width| "-".repeat(width)).collect();
+            println!("{}", rule.join("  "));
+        }
+    }
+    println!();
+    println!("vs X = median time of X / median time of length (above 1: length is faster).");
+}
+
+/// `forward_64x784_by_512x784T` -> (`forward`, `64x784 · (512x784)ᵀ`).
+fn split_group_name(group: &str) -> (String, String) {
+    let Some(start) = group.find(|c: char| c.is_ascii_digit()) else {
+        return (group.to_owned(), String::new());
+    };
+    let kernel = group[..start].trim_end_matches('_').to_owned();
+    let shape = group[start..]
+        .split("_by_")
+        .map(|operand| match operand.strip_suffix('T') {
+            Some(transposed) => format!("({transposed})ᵀ"),
+            None => operand.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    (kernel, shape)
+}
+
+/// A duration in the unit that keeps three or four significant digits.
+fn format_time(ns: f64) -> String {
+    if ns >= 1e6 {
+        format!("{:.2} ms", ns / 1e6)
+    } else if ns >= 1e3 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// GFLOP/s for matrix multiplies, GB/s for memory-bound kernels.
+fn format_throughput(result: &BenchResult) -> String {
+    match result.throughput {
+        Some(Throughput::Flops(flops)) => format!("{:.1} GFLOP/s", flops / result.median_ns),
+        Some(Throughput::Bytes(bytes)) => format!("{:.1} GB/s", bytes / result.median_ns),
+        None => "-".to_owned(),
+    }
 }

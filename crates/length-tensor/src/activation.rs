@@ -1,65 +1,95 @@
-//! Element-wise activations: ReLU (forward and backward) and sigmoid.
+//! Element-wise activations: ReLU (forward and backward, side by side) and sigmoid.
+//!
+//! - ReLU: `y = max(x, 0)`; its gradient passes `g` where `x > 0` and blocks it elsewhere:
+//!   `dx = g · [x > 0]`. (At `x = 0` the derivative is taken as 0, as in LENGTH.)
+//! - Sigmoid: `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for large `|x|`.
+//!
+//! All are O(n) in the number of elements. Contiguous arrays of at least 2¹⁶ elements (ReLU) or
+//! 2¹² elements (sigmoid, one `exp` each) are split over rayon's threads in chunks; smaller ones
+//! run on the calling thread, where they take about as long as waking the pool would. Each output
+//! element depends on its own inputs only, so results do not depend on the number of threads.
 
-use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 
 use crate::Tensor;
+use crate::elementwise::{PARALLEL_MIN_CHEAP, PARALLEL_MIN_EXPENSIVE, map_into, map2_into};
 
-/// `max(x, 0)` element by element.
+/// ReLU of one element: `x` if `x > 0`, else `+0` (also for NaN and `-0`).
+#[inline]
+fn relu_scalar(x: f32) -> f32 {
+    if x > 0.0 { x } else { 0.0 }
+}
+
+/// `max(x, 0)` element by element, into a new array of `x`'s shape (standard layout).
+///
+/// ```
+/// use length_tensor::{relu, ndarray::array};
+/// let x = array![-1.0f32, 0.0, 2.5].into_dyn();
+/// assert_eq!(relu(x.view()), array![0.0, 0.0, 2.5].into_dyn());
+/// ```
 pub fn relu(x: ArrayViewD<f32>) -> Tensor {
-    x.mapv(|v| v.max(0.0))
+    let mut out = output_like(&x);
+    relu_into(x, out.view_mut());
+    out
 }
 
 /// `out = max(x, 0)`, writing into a caller-provided buffer of the same shape.
-pub fn relu_into(x: ArrayViewD<f32>, mut out: ArrayViewMutD<f32>) {
-    assert_eq!(
-        x.shape(),
-        out.shape(),
-        "relu: x is {:?} but out is {:?}",
-        x.shape(),
-        out.shape()
-    );
-    Zip::from(&mut out)
-        .and(&x)
-        .for_each(|o, &v| *o = v.max(0.0));
+///
+/// # Panics
+/// If the shapes differ; the message names both.
+pub fn relu_into(x: ArrayViewD<f32>, out: ArrayViewMutD<f32>) {
+    map_into("relu", x, out, PARALLEL_MIN_CHEAP, relu_scalar);
 }
 
 /// The gradient of ReLU: `grad` where `x > 0`, zero elsewhere.
+///
+/// ```
+/// use length_tensor::{relu_backward, ndarray::array};
+/// let x = array![-1.0f32, 0.0, 2.5].into_dyn();
+/// let g = array![10.0f32, 20.0, 30.0].into_dyn();
+/// assert_eq!(relu_backward(x.view(), g.view()), array![0.0, 0.0, 30.0].into_dyn());
+/// ```
+///
+/// # Panics
+/// If the shapes differ; the message names both.
 pub fn relu_backward(x: ArrayViewD<f32>, grad: ArrayViewD<f32>) -> Tensor {
-    let mut out = Tensor::zeros(x.raw_dim());
+    let mut out = output_like(&x);
     relu_backward_into(x, grad, out.view_mut());
     out
 }
 
 /// `out = grad * (x > 0)`, writing into a caller-provided buffer.
-pub fn relu_backward_into(x: ArrayViewD<f32>, grad: ArrayViewD<f32>, mut out: ArrayViewMutD<f32>) {
-    assert_eq!(
-        x.shape(),
-        grad.shape(),
-        "relu_backward: x is {:?} but grad is {:?}",
-        x.shape(),
-        grad.shape()
-    );
-    assert_eq!(
-        x.shape(),
-        out.shape(),
-        "relu_backward: x is {:?} but out is {:?}",
-        x.shape(),
-        out.shape()
-    );
-    Zip::from(&mut out)
-        .and(&x)
-        .and(&grad)
-        .for_each(|o, &v, &g| *o = if v > 0.0 { g } else { 0.0 });
+///
+/// # Panics
+/// If the shapes differ; the message names them.
+pub fn relu_backward_into(x: ArrayViewD<f32>, grad: ArrayViewD<f32>, out: ArrayViewMutD<f32>) {
+    map2_into("relu_backward", x, grad, out, PARALLEL_MIN_CHEAP, |x, g| {
+        if x > 0.0 { g } else { 0.0 }
+    });
 }
 
 /// The logistic function `1 / (1 + e^-x)` element by element, stable for large `|x|`.
+///
+/// ```
+/// use length_tensor::{sigmoid, ndarray::array};
+/// let y = sigmoid(array![0.0f32, 1e4, -1e4].into_dyn().view());
+/// assert_eq!(y, array![0.5, 1.0, 0.0].into_dyn());
+/// ```
 pub fn sigmoid(x: ArrayViewD<f32>) -> Tensor {
-    x.mapv(|v| {
+    let mut out = output_like(&x);
+    map_into("sigmoid", x, out.view_mut(), PARALLEL_MIN_EXPENSIVE, |v| {
         if v >= 0.0 {
             1.0 / (1.0 + (-v).exp())
         } else {
             let e = v.exp();
             e / (1.0 + e)
         }
-    })
+    });
+    out
+}
+
+/// A zeroed standard-layout array of `x`'s shape, for a result the caller overwrites next (the
+/// zero fill is one streaming pass; it keeps this file free of `unsafe`).
+fn output_like(x: &ArrayViewD<f32>) -> Tensor {
+    ArrayD::zeros(x.raw_dim())
 }

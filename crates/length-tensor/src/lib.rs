@@ -3,28 +3,90 @@
 //! The array type the whole LENGTH workspace computes with, and the kernels that do the heavy
 //! lifting. Arrays are [`ndarray`] arrays of `f32` (LENGTH's `DTYPE` is float32); this crate adds
 //! the handful of operations a multi-layer perceptron spends its time in, written to be fast
-//! (rayon-parallel) and deterministic (bit-identical results for any number of threads).
+//! (SIMD, rayon-parallel, allocation-free in a training loop) and deterministic (bit-identical
+//! results for any number of threads).
 //!
 //! Nothing here knows about graphs, gradients or data sets.
 //!
-//! ```
-//! use length_tensor::{matmul_a_bt, relu, ndarray::array};
+//! ## One training step of a fully connected layer
 //!
-//! // A fully connected layer's forward pass: x · Wᵀ, weights stored as (outputs, inputs).
-//! let x = array![[1.0f32, 2.0], [3.0, 4.0]];
-//! let w = array![[1.0f32, 0.0], [0.0, -1.0], [1.0, 1.0]];
-//! let y = matmul_a_bt(x.view(), w.view());
-//! assert_eq!(y, array![[1.0, -2.0, 3.0], [3.0, -4.0, 7.0]]);
-//! assert_eq!(relu(y.view().into_dyn()), array![[1.0, 0.0, 3.0], [3.0, 0.0, 7.0]].into_dyn());
 //! ```
+//! use length_tensor::ndarray::{Array1, Array2};
+//! use length_tensor::{
+//!     column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, relu_backward,
+//!     relu_into,
+//! };
+//!
+//! let (batch, inputs, outputs) = (4, 3, 2);
+//! let x = Array2::from_shape_fn((batch, inputs), |(i, j)| (i + j) as f32 / 10.0);
+//! // Unit 0 has positive weights, unit 1 negative ones.
+//! let w = Array2::from_shape_fn((outputs, inputs), |(i, j)| {
+//!     let magnitude = (j + 1) as f32 / 4.0;
+//!     if i == 0 { magnitude } else { -magnitude }
+//! });
+//! let b = Array1::from_vec(vec![0.1f32, -0.2]);
+//!
+//! // Buffers allocated once, reused every step.
+//! let (mut z, mut y) = (Array2::zeros((batch, outputs)), Array2::zeros((batch, outputs)));
+//! let (mut dx, mut dw) = (Array2::zeros((batch, inputs)), Array2::zeros((outputs, inputs)));
+//! let mut db = Array1::zeros(outputs);
+//!
+//! // Forward: z = x · Wᵀ + b (bias fused into the write), y = relu(z).
+//! matmul_a_bt_into(x.view(), w.view(), Some(b.view()), z.view_mut());
+//! relu_into(z.view().into_dyn(), y.view_mut().into_dyn());
+//!
+//! // Backward, for an incoming gradient dL/dy = 1: through the ReLU, then the three products.
+//! let dy = Array2::<f32>::ones((batch, outputs));
+//! let dz = relu_backward(z.view().into_dyn(), dy.view().into_dyn());
+//! let dz = dz.into_dimensionality().unwrap();
+//! matmul_a_b_into(dz.view(), w.view(), dx.view_mut()); // dL/dx = dz · W
+//! matmul_at_b_into(dz.view(), x.view(), dw.view_mut()); // dL/dW = dzᵀ · x
+//! column_sums_into(dz.view(), db.view_mut()); // dL/db = Σ over the batch
+//!
+//! // Unit 0 is active for every sample, unit 1 for none (its z < 0): only unit 0 passes
+//! // gradient, so dx is W's row 0 for each sample and unit 1 gets no weight gradient.
+//! assert_eq!(db, Array1::from_vec(vec![4.0, 0.0]));
+//! assert_eq!(dx.row(2), w.row(0));
+//! assert_eq!(dw.row(1), Array1::<f32>::zeros(inputs));
+//! ```
+//!
+//! ## The kernels
+//!
+//! | kernel | work | parallelism |
+//! | --- | --- | --- |
+//! | [`matmul_a_bt`], [`matmul_a_b`], [`matmul_at_b`] (and `_into`) | O(m·n·k) | output tiles, from 2²⁰ flops |
+//! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁶ elements |
+//! | [`relu`], [`relu_into`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹⁴, from 2¹⁶ elements |
+//! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
+//! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
+//! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁶ elements |
+//!
+//! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a
+//! register-tiled microkernel per instruction set: AVX-512F (an 8 x 48 tile), AVX2 + FMA
+//! (6 x 16) and portable scalar code (4 x 8), chosen at run time ([`kernel_path`]). The
+//! environment variable `LENGTH_KERNEL=scalar|avx2|avx512` forces a path for the whole process;
+//! [`with_kernel_path`] forces one for a closure (the tests run every path the CPU supports).
+//!
+//! ## Determinism
+//!
+//! Threads only ever split the *output*: the matrix multiplies never split the k sum between
+//! threads, and every output element is accumulated in the same order (fixed k blocks, k
+//! increasing) however the tiles are shared out. Reductions give each column or row to one
+//! thread. So on a given kernel path, results are bit-identical for 1, 2 or 16 threads.
+//! Different paths (FMA versus separate multiply and add, different blockings) may differ in
+//! the last bits.
 
 pub use ndarray;
 
 mod activation;
+mod elementwise;
+mod gemm;
+mod kernel;
 mod matmul;
 mod reduce;
 
 pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};
+pub use kernel::{KernelPath, kernel_path, supported_kernel_paths, with_kernel_path};
 pub use matmul::{
     matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b, matmul_at_b_into,
 };

@@ -1,16 +1,37 @@
 //! Matrix multiplication in the three forms a fully connected layer needs.
 //!
-//! With weights `W` stored as (outputs, inputs), as LENGTH recommends:
-//! - forward: `y = x · Wᵀ (+ b)` — [`matmul_a_bt`]
-//! - gradient to the input: `dx = g · W` — [`matmul_a_b`]
-//! - gradient to the weights: `dW = gᵀ · x` — [`matmul_at_b`]
+//! With weights `W` stored as (outputs, inputs), as LENGTH recommends, and a batch `x` of shape
+//! (batch, inputs):
+//! - forward: `y = x · Wᵀ + b` — [`matmul_a_bt`], [`matmul_a_bt_into`] (bias fused into the write)
+//! - gradient to the input: `dx = g · W` — [`matmul_a_b`], [`matmul_a_b_into`]
+//! - gradient to the weights: `dW = gᵀ · x` — [`matmul_at_b`], [`matmul_at_b_into`]
+//!
+//! All six run the packed, blocked SGEMM of this crate: for an (m, k) by (k, n) product they do
+//! m·n·k multiply-adds on the fastest SIMD path the CPU supports (see [`crate::kernel_path`]),
+//! split over rayon's threads by output tiles when the product has at least 2²⁰ flops, with
+//! results bit-identical for any number of threads. Operands may be any ndarray views:
+//! standard, transposed (`.t()`), stepped slices, empty. The `_into` forms write into a
+//! caller-provided buffer and, after the first call of a given size on a thread, allocate
+//! nothing.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
+use crate::gemm::{self, MatMut, MatRef};
+
 /// `a · bᵀ` for `a` of shape (m, k) and `b` of shape (n, k); returns (m, n).
+///
+/// O(m·n·k), parallel over output tiles. This is the forward pass of a fully connected layer
+/// with weights stored as (outputs, inputs).
 ///
 /// # Panics
 /// If the inner dimensions differ; the message names both shapes.
+///
+/// ```
+/// use length_tensor::{matmul_a_bt, ndarray::array};
+/// let x = array![[1.0f32, 2.0]];
+/// let w = array![[3.0f32, 4.0], [5.0, 6.0], [0.0, 1.0]];
+/// assert_eq!(matmul_a_bt(x.view(), w.view()), array![[11.0, 17.0, 2.0]]);
+/// ```
 pub fn matmul_a_bt(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     let mut out = Array2::zeros((a.nrows(), b.nrows()));
     matmul_a_bt_into(a, b, None, out.view_mut());
@@ -18,7 +39,25 @@ pub fn matmul_a_bt(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 }
 
 /// `out = a · bᵀ (+ bias)`, writing into a caller-provided (m, n) buffer; `bias` (length n) is
-/// added to every row in the same pass.
+/// added to every row in the same pass (it seeds the accumulators, so it costs no extra sweep
+/// over `out`).
+///
+/// O(m·n·k), parallel over output tiles; no allocation once this thread's packing buffer has
+/// grown to the shape (a non-contiguous `bias` is copied first).
+///
+/// # Panics
+/// If the inner dimensions differ, `out` is not (m, n), or `bias` does not have n elements; the
+/// message names the shapes.
+///
+/// ```
+/// use length_tensor::{matmul_a_bt_into, ndarray::{array, Array2}};
+/// let x = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// let w = array![[1.0f32, 1.0]];
+/// let b = array![0.5f32];
+/// let mut y = Array2::zeros((2, 1));
+/// matmul_a_bt_into(x.view(), w.view(), Some(b.view()), y.view_mut());
+/// assert_eq!(y, array![[3.5], [7.5]]);
+/// ```
 pub fn matmul_a_bt_into(
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,
@@ -48,18 +87,39 @@ pub fn matmul_a_bt_into(
             b.nrows()
         );
     }
-    for i in 0..a.nrows() {
-        for j in 0..b.nrows() {
-            let mut s = 0.0f32;
-            for p in 0..a.ncols() {
-                s += a[[i, p]] * b[[j, p]];
+    let bias_copy;
+    let bias = match &bias {
+        None => None,
+        Some(bias) => match bias.as_slice() {
+            Some(slice) => Some(slice),
+            None => {
+                bias_copy = bias.to_vec();
+                Some(bias_copy.as_slice())
             }
-            out[[i, j]] = s + bias.as_ref().map_or(0.0, |b| b[j]);
-        }
-    }
+        },
+    };
+    gemm::gemm(
+        MatRef::from_view(&a),
+        MatRef::from_view(&b).t(),
+        MatMut::from_view(&mut out),
+        bias,
+    );
 }
 
 /// `a · b` for `a` of shape (m, k) and `b` of shape (k, n); returns (m, n).
+///
+/// O(m·n·k), parallel over output tiles. This is the gradient to a fully connected layer's
+/// input, `g · W`.
+///
+/// # Panics
+/// If the inner dimensions differ; the message names both shapes.
+///
+/// ```
+/// use length_tensor::{matmul_a_b, ndarray::array};
+/// let g = array![[1.0f32, -1.0]];
+/// let w = array![[3.0f32, 4.0], [5.0, 6.0]];
+/// assert_eq!(matmul_a_b(g.view(), w.view()), array![[-2.0, -2.0]]);
+/// ```
 pub fn matmul_a_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     let mut out = Array2::zeros((a.nrows(), b.ncols()));
     matmul_a_b_into(a, b, out.view_mut());
@@ -67,11 +127,49 @@ pub fn matmul_a_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 }
 
 /// `out = a · b`, writing into a caller-provided (m, n) buffer.
-pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
-    matmul_a_bt_into(a, b.t(), None, out);
+///
+/// O(m·n·k), parallel over output tiles; no allocation once this thread's packing buffer has
+/// grown to the shape.
+///
+/// # Panics
+/// If the inner dimensions differ or `out` is not (m, n); the message names the shapes.
+pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
+    assert_eq!(
+        a.ncols(),
+        b.nrows(),
+        "matmul_a_b: a is {:?} and b is {:?}; a·b needs a's columns to equal b's rows",
+        a.shape(),
+        b.shape()
+    );
+    assert_eq!(
+        out.dim(),
+        (a.nrows(), b.ncols()),
+        "matmul_a_b: out is {:?} but a·b is {:?}",
+        out.shape(),
+        (a.nrows(), b.ncols())
+    );
+    gemm::gemm(
+        MatRef::from_view(&a),
+        MatRef::from_view(&b),
+        MatMut::from_view(&mut out),
+        None,
+    );
 }
 
 /// `aᵀ · b` for `a` of shape (k, m) and `b` of shape (k, n); returns (m, n).
+///
+/// O(m·n·k), parallel over output tiles. This is the gradient to a fully connected layer's
+/// weights, `gᵀ · x`, summed over the batch (k is the batch size).
+///
+/// # Panics
+/// If the row counts differ; the message names both shapes.
+///
+/// ```
+/// use length_tensor::{matmul_at_b, ndarray::array};
+/// let g = array![[1.0f32], [2.0]];
+/// let x = array![[3.0f32, 4.0], [5.0, 6.0]];
+/// assert_eq!(matmul_at_b(g.view(), x.view()), array![[13.0, 16.0]]);
+/// ```
 pub fn matmul_at_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
     let mut out = Array2::zeros((a.ncols(), b.ncols()));
     matmul_at_b_into(a, b, out.view_mut());
@@ -79,6 +177,31 @@ pub fn matmul_at_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 }
 
 /// `out = aᵀ · b`, writing into a caller-provided (m, n) buffer.
-pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
-    matmul_a_bt_into(a.t(), b.t(), None, out);
+///
+/// O(m·n·k), parallel over output tiles; no allocation once this thread's packing buffer has
+/// grown to the shape.
+///
+/// # Panics
+/// If the row counts differ or `out` is not (m, n); the message names the shapes.
+pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
+    assert_eq!(
+        a.nrows(),
+        b.nrows(),
+        "matmul_at_b: a is {:?} and b is {:?}; aᵀ·b needs equal row counts",
+        a.shape(),
+        b.shape()
+    );
+    assert_eq!(
+        out.dim(),
+        (a.ncols(), b.ncols()),
+        "matmul_at_b: out is {:?} but aᵀ·b is {:?}",
+        out.shape(),
+        (a.ncols(), b.ncols())
+    );
+    gemm::gemm(
+        MatRef::from_view(&a).t(),
+        MatRef::from_view(&b),
+        MatMut::from_view(&mut out),
+        None,
+    );
 }

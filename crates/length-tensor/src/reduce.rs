@@ -1,9 +1,37 @@
 //! Reductions along rows and columns: column sums (the bias gradient), softmax, log-softmax and
 //! argmax per row.
+//!
+//! - Column sums: `s_j = Σ_i a_ij`, each column summed in increasing `i`.
+//! - Softmax: `softmax(x)_j = exp(x_j - M) / Σ_k exp(x_k - M)` with `M = max_k x_k`;
+//!   subtracting the row maximum keeps every `exp` in (0, 1] and the sum in [1, n], so inputs of
+//!   any size (±1e4) give finite results that sum to 1 within rounding.
+//! - Log-softmax: `log_softmax(x)_j = (x_j - M) - log Σ_k exp(x_k - M)`, subtracting the small
+//!   `log Σ` from the already-shifted `x_j - M` (adding it to a large `M` first would round it
+//!   to the precision of `M`).
+//! - Argmax: the index of the first largest element of each row.
+//!
+//! Each is O(m·n) for an (m, n) matrix. Large inputs are split over rayon's threads by whole
+//! columns (column sums) or whole rows (the rest), so every output is computed by one thread in
+//! a fixed order: results are bit-identical for any number of threads.
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
+use rayon::prelude::*;
+
+use crate::elementwise::{PARALLEL_MIN_CHEAP, PARALLEL_MIN_EXPENSIVE};
+
+/// Columns per parallel task of [`column_sums_into`]: a 256-float accumulator (1 KiB) stays in
+/// L1 while the rows stream past it.
+const COLUMN_BLOCK: usize = 256;
+
+/// Rows per parallel task of the row-wise reductions.
+const ROW_BLOCK: usize = 16;
 
 /// The sum of each column of an (m, n) matrix: a vector of length n.
+///
+/// ```
+/// use length_tensor::{column_sums, ndarray::array};
+/// assert_eq!(column_sums(array![[1.0f32, 2.0], [3.0, 4.0]].view()), array![4.0, 6.0]);
+/// ```
 pub fn column_sums(a: ArrayView2<f32>) -> Array1<f32> {
     let mut out = Array1::zeros(a.ncols());
     column_sums_into(a, out.view_mut());
@@ -11,6 +39,12 @@ pub fn column_sums(a: ArrayView2<f32>) -> Array1<f32> {
 }
 
 /// `out[j] = Σ_i a[i, j]`, writing into a caller-provided buffer of length n.
+///
+/// O(m·n); parallel over blocks of 256 columns when `a` has at least 2¹⁶ elements. Each column
+/// is summed row by row in increasing `i`, whatever the split.
+///
+/// # Panics
+/// If `out` does not have one element per column; the message names the shapes.
 pub fn column_sums_into(a: ArrayView2<f32>, mut out: ArrayViewMut1<f32>) {
     assert_eq!(
         out.len(),
@@ -19,42 +53,102 @@ pub fn column_sums_into(a: ArrayView2<f32>, mut out: ArrayViewMut1<f32>) {
         a.shape(),
         out.len()
     );
-    out.fill(0.0);
-    for row in a.rows() {
-        out += &row;
+    let sum_block = |(mut out, a): (ArrayViewMut1<f32>, ArrayView2<f32>)| {
+        out.fill(0.0);
+        for row in a.rows() {
+            Zip::from(&mut out).and(&row).for_each(|s, &v| *s += v);
+        }
+    };
+    let out_blocks = out.axis_chunks_iter_mut(Axis(0), COLUMN_BLOCK.max(1));
+    let a_blocks = a.axis_chunks_iter(Axis(1), COLUMN_BLOCK.max(1));
+    if a.len() >= PARALLEL_MIN_CHEAP && a.ncols() > COLUMN_BLOCK {
+        out_blocks
+            .into_par_iter()
+            .zip(a_blocks.into_par_iter())
+            .for_each(sum_block);
+    } else {
+        out_blocks.zip(a_blocks).for_each(sum_block);
     }
 }
 
 /// `exp(x) / Σ exp(x)` along each row, computed stably (the row maximum is subtracted first).
+///
+/// O(m·n); parallel over blocks of rows when `x` has at least 2¹² elements.
+///
+/// ```
+/// use length_tensor::{softmax_rows, ndarray::array};
+/// let p = softmax_rows(array![[0.0f32, 0.0], [1e4, -1e4]].view());
+/// assert_eq!(p, array![[0.5, 0.5], [1.0, 0.0]]);
+/// ```
 pub fn softmax_rows(x: ArrayView2<f32>) -> Array2<f32> {
-    let mut out = log_softmax_rows(x);
-    out.mapv_inplace(f32::exp);
+    let mut out = x.to_owned();
+    for_each_row_block(&mut out, |mut row| {
+        let max = row_max(row.view());
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.fold(0.0f32, |s, &e| s + e);
+        row.mapv_inplace(|e| e / sum);
+    });
     out
 }
 
 /// `x - log Σ exp(x)` along each row, computed stably.
+///
+/// O(m·n); parallel over blocks of rows when `x` has at least 2¹² elements.
+///
+/// ```
+/// use length_tensor::{log_softmax_rows, ndarray::array};
+/// let l = log_softmax_rows(array![[0.0f32, 0.0]].view());
+/// assert_eq!(l, array![[-std::f32::consts::LN_2, -std::f32::consts::LN_2]]);
+/// ```
 pub fn log_softmax_rows(x: ArrayView2<f32>) -> Array2<f32> {
     let mut out = x.to_owned();
-    for mut row in out.axis_iter_mut(Axis(0)) {
-        let max = row.fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-        let log_sum = row.fold(0.0f32, |s, &v| s + (v - max).exp()).ln() + max;
-        row.mapv_inplace(|v| v - log_sum);
-    }
+    for_each_row_block(&mut out, |mut row| {
+        let max = row_max(row.view());
+        let log_sum = row.fold(0.0f32, |s, &v| s + (v - max).exp()).ln();
+        row.mapv_inplace(|v| (v - max) - log_sum);
+    });
     out
 }
 
-/// The index of the largest element of each row (the first one on ties).
+/// The largest element of a row (`-∞` for an empty row).
+fn row_max(row: ndarray::ArrayView1<f32>) -> f32 {
+    row.fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
+/// Applies `f` to every row of `a`, in parallel over blocks of rows when `a` is large.
+fn for_each_row_block(a: &mut Array2<f32>, f: impl Fn(ArrayViewMut1<f32>) + Sync + Send) {
+    if a.len() >= PARALLEL_MIN_EXPENSIVE && a.nrows() > 1 {
+        a.axis_chunks_iter_mut(Axis(0), ROW_BLOCK)
+            .into_par_iter()
+            .for_each(|mut block| block.rows_mut().into_iter().for_each(&f));
+    } else {
+        a.rows_mut().into_iter().for_each(f);
+    }
+}
+
+/// The index of the largest element of each row (the first one on ties; NaN is never largest
+/// unless it comes first). A row of length zero gives 0.
+///
+/// O(m·n); parallel over rows when `x` has at least 2¹⁶ elements.
+///
+/// ```
+/// use length_tensor::{argmax_rows, ndarray::array};
+/// assert_eq!(argmax_rows(array![[0.1f32, 0.7, 0.7], [3.0, 1.0, 2.0]].view()), array![1, 0]);
+/// ```
 pub fn argmax_rows(x: ArrayView2<f32>) -> Array1<usize> {
-    x.rows()
-        .into_iter()
-        .map(|row| {
-            let mut best = 0;
-            for (j, &v) in row.iter().enumerate() {
-                if v > row[best] {
-                    best = j;
-                }
+    let argmax = |row: ndarray::ArrayView1<f32>| {
+        let mut best = 0;
+        for (j, &v) in row.iter().enumerate() {
+            if v > row[best] {
+                best = j;
             }
-            best
-        })
-        .collect()
+        }
+        best
+    };
+    if x.len() >= PARALLEL_MIN_CHEAP && x.nrows() > 1 {
+        let indices: Vec<usize> = x.axis_iter(Axis(0)).into_par_iter().map(argmax).collect();
+        Array1::from(indices)
+    } else {
+        x.rows().into_iter().map(argmax).collect()
+    }
 }

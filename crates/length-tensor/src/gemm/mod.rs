@@ -1,0 +1,398 @@
+//! The packed, blocked SGEMM behind every public matrix multiply: `C = A · B (+ bias)`.
+//!
+//! The structure is that of GotoBLAS and BLIS, sized for the small batches of an MLP. A
+//! microkernel ([`crate::kernel`]) keeps an `mr × nr` tile of C in registers while it walks k,
+//! reading B from a packed panel (`kc × nr`, contiguous, zero-padded) and A in place (its rows are
+//! contiguous along k), from row copies at a padded stride (its row stride is a multiple of
+//! 1 KiB, which would crowd a few L1 sets), or from packed column panels (its rows are strided).
+//! Two loop orders decide which micro-panel stays in L1:
+//!
+//! ```text
+//! C row-contiguous (the usual case): B's micro-panel stays in L1, A streams from L2
+//!     parallel over tasks (bands of panels x bands of rows):
+//!         for each panel of nr columns in the task:
+//!             for each k block (kc ~ 128, increasing):
+//!                 pack B[block, panel]                      (by the task itself: hot in L1)
+//!                 for each tile row in the task: microkernel
+//!
+//! C strided (a transposed product): A's micro-panel stays in L1, B streams from L2
+//!     for each k block (usually one: kc up to ~1024):
+//!         pack every panel of B[block, :]                   (parallel over panels)
+//!         parallel over tasks: for each tile row: for each panel: microkernel
+//! ```
+//!
+//! - **Orientation.** `C = A · B` and `Cᵀ = Bᵀ · Aᵀ` are the same product; the driver computes
+//!   whichever needs less packing ([`plan::cost`]). For the forward pass `x · Wᵀ` that means
+//!   vectors along the batch and W read in place, rather than transposing all of W.
+//! - **Complexity.** O(m·n·k) multiply-adds, plus O(k·n) copies to pack B (once per band of rows)
+//!   and, when A's rows are strided, O(m·k) to pack A.
+//! - **Parallelism.** Tiles are split into rayon tasks when the product has at least
+//!   [`plan::PARALLEL_MIN_FLOPS`] flops; the k loop is never split between threads.
+//! - **Determinism.** Each element of C is accumulated by one microkernel call per k block, in
+//!   increasing k, starting from the previous block's value (the first block starts from the bias
+//!   or zero). The tiling depends on the shapes, the layouts and the kernel path only, so the
+//!   result is bit-identical for any number of threads.
+//! - **Memory.** Packed panels live in per-thread buffers reused across calls ([`workspace`]).
+
+mod layout;
+mod pack;
+mod plan;
+mod workspace;
+
+pub(crate) use layout::{MatMut, MatRef};
+
+use rayon::prelude::*;
+
+use crate::kernel::{self, Init, KernelPath, Tile, TileShape};
+use pack::pack_panel;
+use plan::{KBlocks, Split, TaskGrid};
+use workspace::{Slot, Workspace};
+
+/// A bias added to every row of C (one value per column of C), in the kernel's orientation.
+#[derive(Clone, Copy)]
+enum Bias<'a> {
+    /// No bias.
+    None,
+    /// `bias[j]` added to column j of the kernel's C.
+    Columns(&'a [f32]),
+    /// `bias[i]` added to row i of the kernel's C (the bias of a transposed product).
+    Rows(&'a [f32]),
+}
+
+/// `c = a · b`, plus `bias[j]` on every element of column j when given.
+///
+/// Shapes must already be checked: `a` is (m, k), `b` is (k, n), `c` is (m, n), `bias` has n
+/// elements. `c` must not overlap `a`, `b` or `bias`.
+pub(crate) fn gemm(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
+    debug_assert_eq!((a.rows, a.cols), (c.rows, b.rows));
+    debug_assert_eq!(b.cols, c.cols);
+    let (m, n, k) = (c.rows, c.cols, a.cols);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        fill_with_bias(c, bias);
+        return;
+    }
+    let path = kernel::kernel_path();
+    let shape = path.tile_shape();
+    if plan::cost(b.t(), a.t(), c.t(), shape) < plan::cost(a, b, c, shape) {
+        let bias = bias.map_or(Bias::None, Bias::Rows);
+        blocked(path, shape, b.t(), a.t(), c.t(), bias);
+    } else {
+        let bias = bias.map_or(Bias::None, Bias::Columns);
+        blocked(path, shape, a, b, c, bias);
+    }
+}
+
+/// `c = bias` (or zero) on every row: the product of an empty k.
+fn fill_with_bias(c: MatMut, bias: Option<&[f32]>) {
+    for i in 0..c.rows {
+        for j in 0..c.cols {
+            // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
+            unsafe { *c.at(i, j) = bias.map_or(0.0, |bias| bias[j]) };
+        }
+    }
+}
+
+/// The blocked, packed product in the kernel's orientation (vectors along the columns of `c`).
+fn blocked(path: KernelPath, shape: TileShape, a: MatRef, b: MatRef, c: MatMut, bias: Bias<'_>) {
+    let (m, n, k) = (c.rows, c.cols, a.cols);
+    let b_resident = c.rows_are_contiguous();
+    let k_limit = if b_resident {
+        shape.kc_b_resident
+    } else {
+        shape.kc_a_resident
+    };
+    let threads = rayon::current_num_threads();
+    let columns = Split::new(n, shape.lanes, shape.nv);
+    let a_layout = if !a.rows_are_contiguous() {
+        ALayout::ColumnPanels
+    } else if b_resident && plan::copy_a_rows(a, columns.parts) {
+        ALayout::RowCopies
+    } else {
+        ALayout::InPlace
+    };
+    let product = Product {
+        path,
+        shape,
+        a,
+        b,
+        c,
+        bias,
+        blocks: KBlocks::new(k, k_limit),
+        rows: Split::new(m, 1, shape.mr),
+        columns,
+        parallel: threads > 1 && 2 * m * n * k >= plan::PARALLEL_MIN_FLOPS,
+        threads,
+        a_layout,
+    };
+    if b_resident {
+        product.with_resident_b();
+    } else {
+        product.with_resident_a();
+    }
+}
+
+/// One product in the kernel's orientation, with its blocking.
+struct Product<'a> {
+    path: KernelPath,
+    shape: TileShape,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Bias<'a>,
+    blocks: KBlocks,
+    /// The tile rows: parts of at most `mr` rows.
+    rows: Split,
+    /// The column panels: parts of at most `nv` vectors.
+    columns: Split,
+    parallel: bool,
+    threads: usize,
+    a_layout: ALayout,
+}
+
+/// How the microkernel reads A.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ALayout {
+    /// A itself: its rows are contiguous along k, at a harmless stride.
+    InPlace,
+    /// Panels holding copies of the tile's rows, `a_row_stride()` floats apart.
+    RowCopies,
+    /// Panels holding the tile's columns: `mr` floats per step of k (A's rows are strided).
+    ColumnPanels,
+}
+
+/// Where the microkernel reads A from.
+#[derive(Clone, Copy)]
+enum ASource<'a> {
+    /// A itself.
+    InPlace,
+    /// Packed panels, one per k block and tile row, ordered by k block then tile row.
+    Packed(&'a [f32]),
+}
+
+impl Product<'_> {
+    /// The row stride of A's row copies: a k block plus one cache line, so that consecutive rows
+    /// do not start in the same L1 set.
+    fn a_row_stride(&self) -> usize {
+        self.blocks.len.next_multiple_of(16) + 16
+    }
+
+    /// Floats in one packed A panel (one tile row, one k block).
+    fn a_panel_len(&self) -> usize {
+        self.a_row_stride() * self.shape.mr
+    }
+
+    /// Floats in one packed B panel (one column panel, one k block).
+    fn b_panel_len(&self) -> usize {
+        self.blocks.len * self.shape.nr()
+    }
+
+    /// Floats needed to pack all of A, or zero when A is read in place.
+    fn packed_a_len(&self) -> usize {
+        match self.a_layout {
+            ALayout::InPlace => 0,
+            ALayout::RowCopies | ALayout::ColumnPanels => {
+                self.blocks.count * self.rows.parts * self.a_panel_len()
+            }
+        }
+    }
+
+    /// C row-contiguous: each task packs its own B panels, one k block at a time, and streams
+    /// its rows of A past each while the panel sits in L1.
+    fn with_resident_b(&self) {
+        let lanes = self.shape.lanes;
+        let k = self.a.cols;
+        let mut shared = Workspace::take(Slot::Shared, self.packed_a_len());
+        let a_source = self.pack_a(shared.as_mut_slice());
+        let row_tile_bytes = k * self.shape.mr * size_of::<f32>();
+        let grid = TaskGrid::for_resident_b(
+            self.rows.parts,
+            self.columns.parts,
+            row_tile_bytes,
+            self.threads(),
+        );
+        let run_task = |task: usize| {
+            let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
+            let mut scratch = Workspace::take(Slot::Task, self.b_panel_len());
+            let b_panel = scratch.as_mut_slice();
+            for panel in panels {
+                let (j0, cols) = self.columns.part(panel);
+                for block in 0..self.blocks.count {
+                    let (p0, kc) = self.blocks.range(block, k);
+                    pack_panel(
+                        self.b,
+                        p0,
+                        kc,
+                        j0,
+                        cols,
+                        cols.next_multiple_of(lanes),
+                        b_panel,
+                    );
+                    for row_tile in rows.clone() {
+                        self.tile(a_source, block, row_tile, panel, b_panel);
+                    }
+                }
+            }
+        };
+        self.run_tasks(grid, run_task);
+    }
+
+    /// C strided: all B panels of a k block are packed first (in parallel), then each task
+    /// keeps one A micro-panel in L1 and streams its panels of B past it.
+    fn with_resident_a(&self) {
+        let lanes = self.shape.lanes;
+        let (n, k) = (self.c.cols, self.a.cols);
+        let b_panel_len = self.b_panel_len();
+        let b_len = self.columns.parts * b_panel_len;
+        let mut shared = Workspace::take(Slot::Shared, b_len + self.packed_a_len());
+        let (b_packed, a_packed) = shared.as_mut_slice().split_at_mut(b_len);
+        let a_source = self.pack_a(a_packed);
+        let panel_bytes = b_panel_len * size_of::<f32>();
+        let grid = TaskGrid::for_resident_a(
+            self.rows.parts,
+            self.columns.parts,
+            panel_bytes,
+            self.threads(),
+        );
+        for block in 0..self.blocks.count {
+            let (p0, kc) = self.blocks.range(block, k);
+            let pack_b_panel = |(panel, packed): (usize, &mut [f32])| {
+                let (j0, cols) = self.columns.part(panel);
+                pack_panel(
+                    self.b,
+                    p0,
+                    kc,
+                    j0,
+                    cols,
+                    cols.next_multiple_of(lanes),
+                    packed,
+                );
+            };
+            if self.parallel && plan::parallel_pack(kc * n, self.b.rows_are_contiguous()) {
+                b_packed
+                    .par_chunks_mut(b_panel_len)
+                    .enumerate()
+                    .for_each(pack_b_panel);
+            } else {
+                b_packed
+                    .chunks_mut(b_panel_len)
+                    .enumerate()
+                    .for_each(pack_b_panel);
+            }
+            let b_packed = &*b_packed;
+            let run_task = |task: usize| {
+                let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
+                for row_tile in rows {
+                    for panel in panels.clone() {
+                        let b_panel = &b_packed[panel * b_panel_len..][..b_panel_len];
+                        self.tile(a_source, block, row_tile, panel, b_panel);
+                    }
+                }
+            };
+            self.run_tasks(grid, run_task);
+        }
+    }
+
+    /// Threads to plan for: one when the product is too small to run in parallel.
+    fn threads(&self) -> usize {
+        if self.parallel { self.threads } else { 1 }
+    }
+
+    /// Runs every task of `grid`: on rayon's pool when the product runs in parallel, else in
+    /// order on this thread.
+    fn run_tasks(&self, grid: TaskGrid, run_task: impl Fn(usize) + Sync + Send) {
+        if self.parallel && grid.len() > 1 {
+            (0..grid.len()).into_par_iter().for_each(run_task);
+        } else {
+            (0..grid.len()).for_each(run_task);
+        }
+    }
+
+    /// Packs A into `buffer` (every k block, every tile row) when its rows are strided.
+    fn pack_a<'b>(&self, buffer: &'b mut [f32]) -> ASource<'b> {
+        if self.a_layout == ALayout::InPlace {
+            return ASource::InPlace;
+        }
+        let row_copies = self.a_layout == ALayout::RowCopies;
+        let row_stride = self.a_row_stride();
+        let (m, k, mr) = (self.c.rows, self.a.cols, self.shape.mr);
+        let panel_len = self.a_panel_len();
+        let row_tiles = self.rows.parts;
+        let pack = |(index, packed): (usize, &mut [f32])| {
+            let (block, row_tile) = (index / row_tiles, index % row_tiles);
+            let (p0, kc) = self.blocks.range(block, k);
+            let (i0, rows) = self.rows.part(row_tile);
+            if row_copies {
+                pack_panel(self.a, i0, rows, p0, kc, row_stride, packed);
+            } else {
+                // A's column panel [p][i] is the panel of Aᵀ's rows p, columns i.
+                pack_panel(self.a.t(), p0, kc, i0, rows, mr, packed);
+            }
+        };
+        if self.parallel
+            && plan::parallel_pack(
+                m * k,
+                self.a_layout == ALayout::RowCopies || self.a.columns_are_contiguous(),
+            )
+        {
+            buffer.par_chunks_mut(panel_len).enumerate().for_each(pack);
+        } else {
+            buffer.chunks_mut(panel_len).enumerate().for_each(pack);
+        }
+        ASource::Packed(buffer)
+    }
+
+    /// Runs the microkernel on tile (`row_tile`, `panel`) of C for k block `block`, with that
+    /// block's packed `b_panel`.
+    fn tile(
+        &self,
+        a_source: ASource<'_>,
+        block: usize,
+        row_tile: usize,
+        panel: usize,
+        b_panel: &[f32],
+    ) {
+        let mr = self.shape.mr;
+        let (i0, rows) = self.rows.part(row_tile);
+        let (j0, cols) = self.columns.part(panel);
+        let vectors = cols.div_ceil(self.shape.lanes);
+        let (p0, kc) = self.blocks.range(block, self.a.cols);
+        debug_assert!(b_panel.len() >= kc * vectors * self.shape.lanes);
+        let (a, a_rs, a_ks) = match a_source {
+            ASource::InPlace => (self.a.at(i0, p0), self.a.rs, self.a.cs),
+            ASource::Packed(packed) => {
+                let index = block * self.rows.parts + row_tile;
+                let panel = &packed[index * self.a_panel_len()..][..self.a_panel_len()];
+                match self.a_layout {
+                    ALayout::RowCopies => (panel.as_ptr(), self.a_row_stride() as isize, 1),
+                    _ => (panel.as_ptr(), 1, mr as isize),
+                }
+            }
+        };
+        let init = match self.bias {
+            _ if block > 0 => Init::Accumulate,
+            Bias::None => Init::Zero,
+            Bias::Columns(bias) => Init::BiasColumns(bias[j0..][..cols].as_ptr()),
+            Bias::Rows(bias) => Init::BiasRows(bias[i0..][..rows].as_ptr()),
+        };
+        let tile = Tile {
+            kc,
+            a,
+            a_rs,
+            a_ks,
+            b: b_panel.as_ptr(),
+            c: self.c.at(i0, j0),
+            c_rs: self.c.rs,
+            c_cs: self.c.cs,
+            nr: cols,
+            init,
+        };
+        // SAFETY: A's rows i0 .. i0 + rows and columns p0 .. p0 + kc are inside A (or its packed
+        // panel, mr floats per step of k); the B panel holds kc rows of `vectors * lanes` floats
+        // (checked above); C's tile is inside C and written by this task only; the bias slices
+        // hold `cols` (`rows`) values; `path` was checked by `kernel_path`.
+        unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
+    }
+}

@@ -1,0 +1,312 @@
+//! Planning one GEMM: which way round to compute it, how to block k, and how to split the work
+//! between threads. Every decision that could change a result (orientation, k blocking) depends
+//! only on the shapes, the layouts and the kernel path, never on the number of threads.
+
+use std::ops::Range;
+
+use super::layout::{MatMut, MatRef};
+use crate::kernel::TileShape;
+
+/// Below this many floating-point operations (2·m·n·k) a GEMM runs on the calling thread alone:
+/// about 10 µs of work for one AVX-512 core, the order of what waking the rayon pool costs.
+pub(crate) const PARALLEL_MIN_FLOPS: usize = 1 << 20;
+
+/// Below this many elements a packing pass that copies rows runs on the calling thread alone:
+/// 2¹⁸ floats (1 MiB) copy in well under 100 µs, less than a second rayon fork-join (a thread
+/// wake-up each way) costs on a loaded machine.
+const PARALLEL_MIN_ROW_COPY: usize = 1 << 18;
+
+/// The same for a transposing packing pass, about four times as slow per element.
+const PARALLEL_MIN_TRANSPOSE: usize = 1 << 16;
+
+/// The fewest tile rows a row band of the B-resident order gets for parallelism alone: each band
+/// packs B again, so a band of 4 tiles (32 rows on AVX-512) re-packs B once per 32 rows of work.
+const MIN_BAND_TILES: usize = 4;
+
+/// Tasks per thread: a few more tasks than threads lets rayon even out tiles of unequal size.
+const TASKS_PER_THREAD: usize = 4;
+
+/// Estimated cost, in cycles of one core, of computing `C = A · B` with the microkernel's vectors
+/// along the columns of C (the rows of C are broadcast from A).
+///
+/// It adds the multiply-adds (columns rounded up to whole vectors; two vector FMAs per cycle), the
+/// packing of B (a row copy is cheap, a transposing copy about one cycle per element), the packing
+/// of A when its rows are not contiguous, and the element-wise store of C when its rows are not
+/// contiguous. The cheaper of `C = A · B` and `Cᵀ = Bᵀ · Aᵀ` is computed.
+pub(crate) fn cost(a: MatRef, b: MatRef, c: MatMut, shape: TileShape) -> f64 {
+    let (m, n, k) = (c.rows as f64, c.cols as f64, a.cols as f64);
+    let padded_n = c.cols.div_ceil(shape.lanes) as f64 * shape.lanes as f64;
+    let multiply = m * padded_n * k / (2.0 * shape.lanes as f64);
+    let copy = |contiguous: bool| if contiguous { 0.25 } else { 1.0 };
+    let pack_b = k * n * copy(b.rows_are_contiguous());
+    let pack_a = if a.rows_are_contiguous() {
+        0.0
+    } else {
+        m * k * copy(a.columns_are_contiguous())
+    };
+    let store = if c.rows_are_contiguous() {
+        0.0
+    } else {
+        2.0 * m * n
+    };
+    multiply + pack_b + pack_a + store
+}
+
+/// How the shared dimension k is cut into blocks: `count` blocks of `len` (the last may be
+/// shorter). Blocks are as even as possible, so k = 784 with a limit of 512 gives 392 + 392.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KBlocks {
+    pub count: usize,
+    pub len: usize,
+}
+
+impl KBlocks {
+    /// Blocks of at most `limit` covering `k > 0`.
+    pub fn new(k: usize, limit: usize) -> KBlocks {
+        let count = k.div_ceil(limit.max(1));
+        KBlocks {
+            count,
+            len: k.div_ceil(count),
+        }
+    }
+
+    /// The first index and the length of block `block` of `k`.
+    pub fn range(self, block: usize, k: usize) -> (usize, usize) {
+        let start = block * self.len;
+        (start, self.len.min(k - start))
+    }
+}
+
+/// The operand block one thread should keep in its L2 between uses, at most: half of a 1 MiB L2,
+/// leaving room for the other operand, C and the source of the next packing pass.
+const L2_BLOCK_BYTES: usize = 512 * 1024;
+
+/// The split of the tile grid into rectangular tasks: `row_bands × column_bands`.
+///
+/// Tasks are numbered so that the contiguous ranges of task numbers rayon hands to one thread
+/// share the operand that stays in that thread's L2.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TaskGrid {
+    pub row_bands: usize,
+    pub column_bands: usize,
+    /// Whether consecutive tasks share a row band (else a column band).
+    row_band_major: bool,
+}
+
+impl TaskGrid {
+    /// The split when B's micro-panel stays in L1 and A's rows stream from L2: each task walks
+    /// its panels once and streams its rows of A past each, so columns are split first (into
+    /// about `TASKS_PER_THREAD` bands per thread); rows are split as well when a band of A
+    /// (`row_tile_bytes` per tile, all of k) would not fit the L2 budget, or when there are too
+    /// few panels. With `threads == 1` only the cache decides.
+    pub fn for_resident_b(
+        row_tiles: usize,
+        column_panels: usize,
+        row_tile_bytes: usize,
+        threads: usize,
+    ) -> TaskGrid {
+        let target = tasks_for(threads);
+        let column_bands = column_panels.min(target).max(1);
+        let for_cache = (row_tiles * row_tile_bytes).div_ceil(L2_BLOCK_BYTES);
+        // Every row band packs its own copy of B: keep bands at least MIN_BAND_TILES tiles tall
+        // unless the cache asks for more.
+        let row_bands = for_cache
+            .max(
+                target
+                    .div_ceil(column_bands)
+                    .min(row_tiles / MIN_BAND_TILES),
+            )
+            .min(row_tiles)
+            .max(1);
+        TaskGrid {
+            row_bands,
+            column_bands,
+            row_band_major: true,
+        }
+    }
+
+    /// The split when A's micro-panel stays in L1 and B's packed panels stream from L2: rows are
+    /// split first; columns as well when one band's packed B (`panel_bytes` per panel) would not
+    /// fit the L2 budget, or when there are too few row tiles. With `threads == 1` only the cache
+    /// decides.
+    pub fn for_resident_a(
+        row_tiles: usize,
+        column_panels: usize,
+        panel_bytes: usize,
+        threads: usize,
+    ) -> TaskGrid {
+        let target = tasks_for(threads);
+        let row_bands = row_tiles.min(target).max(1);
+        let for_cache = (column_panels * panel_bytes).div_ceil(L2_BLOCK_BYTES);
+        let column_bands = for_cache
+            .max(target.div_ceil(row_bands))
+            .min(column_panels)
+            .max(1);
+        TaskGrid {
+            row_bands,
+            column_bands,
+            row_band_major: false,
+        }
+    }
+
+    /// Number of tasks.
+    pub fn len(self) -> usize {
+        self.row_bands * self.column_bands
+    }
+
+    /// The tile rows and the panels of task `task`, out of `row_tiles` and `column_panels`.
+    pub fn task(
+        self,
+        task: usize,
+        row_tiles: usize,
+        column_panels: usize,
+    ) -> (Range<usize>, Range<usize>) {
+        let (row_band, column_band) = if self.row_band_major {
+            (task / self.column_bands, task % self.column_bands)
+        } else {
+            (task % self.row_bands, task / self.row_bands)
+        };
+        (
+            band(row_band, self.row_bands, row_tiles),
+            band(column_band, self.column_bands, column_panels),
+        )
+    }
+}
+
+/// A near-equal split of `len` into parts of whole units (rows: units of 1; columns: units of
+/// one vector), no part longer than `max_units` units. 64 columns in 16-float vectors of at most 3
+/// per part give 32 + 32 rather than 48 + 16, and 10 rows of at most 8 give 5 + 5 rather than
+/// 8 + 2: narrow edge tiles keep too few accumulators to hide the FMA latency.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Split {
+    len: usize,
+    unit: usize,
+    /// Number of parts.
+    pub parts: usize,
+    /// Units of every part (one more for the first `extra` parts).
+    base: usize,
+    extra: usize,
+}
+
+impl Split {
+    /// Splits `len` (> 0) into parts of at most `max_units` units of `unit` elements.
+    pub fn new(len: usize, unit: usize, max_units: usize) -> Split {
+        let units = len.div_ceil(unit);
+        let parts = units.div_ceil(max_units);
+        Split {
+            len,
+            unit,
+            parts,
+            base: units / parts,
+            extra: units % parts,
+        }
+    }
+
+    /// The first element and the length of part `part`.
+    pub fn part(self, part: usize) -> (usize, usize) {
+        let start = (part * self.base + part.min(self.extra)) * self.unit;
+        let units = self.base + usize::from(part < self.extra);
+        (start, (units * self.unit).min(self.len - start))
+    }
+}
+
+/// How many tasks to cut for `threads` threads: one when running serially.
+fn tasks_for(threads: usize) -> usize {
+    if threads > 1 {
+        threads * TASKS_PER_THREAD
+    } else {
+        1
+    }
+}
+
+/// Whether A's rows, although contiguous, are better copied to a padded stride before use: when
+/// the row stride is a multiple of 1 KiB, eight rows fall into at most four of the L1's 64 sets
+/// and evict B's micro-panel (with a 4 KiB stride all eight share one set). The copy costs about
+/// a quarter cycle per element of A, against `n / 32` cycles of multiply-adds per element, so it
+/// is made only when C has several panels of columns.
+pub(crate) fn copy_a_rows(a: MatRef, column_panels: usize) -> bool {
+    const ALIASING_STRIDE: isize = 1024 / size_of::<f32>() as isize;
+    a.rows_are_contiguous() && a.rows > 1 && a.rs % ALIASING_STRIDE == 0 && column_panels >= 4
+}
+
+/// Whether a packing pass over `elements` floats of `m` is worth a parallel phase of its own
+/// (`rows_contiguous`: whether the pass copies rows rather than transposing).
+pub(crate) fn parallel_pack(elements: usize, rows_contiguous: bool) -> bool {
+    let threshold = if rows_contiguous {
+        PARALLEL_MIN_ROW_COPY
+    } else {
+        PARALLEL_MIN_TRANSPOSE
+    };
+    elements >= threshold
+}
+
+/// The `band`-th of `bands` near-equal parts of `0..len`.
+fn band(band: usize, bands: usize, len: usize) -> Range<usize> {
+    (band * len / bands)..((band + 1) * len / bands)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_are_near_equal_and_cover_everything() {
+        for (len, unit, max_units) in [
+            (64, 16, 3),
+            (784, 16, 3),
+            (512, 16, 3),
+            (10, 1, 8),
+            (1, 16, 3),
+        ] {
+            let split = Split::new(len, unit, max_units);
+            let mut next = 0;
+            let mut widths = Vec::new();
+            for part in 0..split.parts {
+                let (start, width) = split.part(part);
+                assert_eq!(start, next);
+                assert!(width > 0 && width <= unit * max_units);
+                next += width;
+                widths.push(width.div_ceil(unit));
+            }
+            assert_eq!(next, len);
+            let (min, max) = (widths.iter().min().unwrap(), widths.iter().max().unwrap());
+            assert!(max - min <= 1, "{len}: {widths:?}");
+        }
+        assert_eq!(Split::new(64, 16, 3).part(1), (32, 32));
+        assert_eq!(Split::new(10, 1, 8).part(1), (5, 5));
+    }
+
+    #[test]
+    fn k_blocks_are_even() {
+        let blocks = KBlocks::new(784, 512);
+        assert_eq!((blocks.count, blocks.len), (2, 392));
+        assert_eq!(blocks.range(1, 784), (392, 392));
+        let blocks = KBlocks::new(513, 128);
+        assert_eq!((blocks.count, blocks.len), (5, 103));
+        assert_eq!(blocks.range(4, 513), (412, 101));
+    }
+
+    #[test]
+    fn task_grids_cover_every_tile_once() {
+        for grid in [
+            TaskGrid::for_resident_b(8, 11, 8 * 512 * 4, 2),
+            TaskGrid::for_resident_b(128, 22, 8 * 1024 * 4, 1),
+            TaskGrid::for_resident_a(64, 2, 784 * 48 * 4, 16),
+        ] {
+            let (rows, panels) = (grid.row_bands.max(1) * 3, grid.column_bands.max(1) * 2);
+            let mut seen = vec![0; rows * panels];
+            for task in 0..grid.len() {
+                let (row_range, panel_range) = grid.task(task, rows, panels);
+                for row in row_range {
+                    for panel in panel_range.clone() {
+                        seen[row * panels + panel] += 1;
+                    }
+                }
+            }
+            assert!(seen.iter().all(|&count| count == 1), "{grid:?}");
+        }
+        // Serial runs split only for the cache: 128 tiles x 32 KiB of A need 8 row bands.
+        let serial = TaskGrid::for_resident_b(128, 22, 8 * 1024 * 4, 1);
+        assert_eq!((serial.row_bands, serial.column_bands), (8, 1));
+    }
+}

@@ -1,0 +1,179 @@
+//! The AVX2 + FMA microkernel: a 6 x 16 tile in 12 of the 16 `ymm` registers.
+//!
+//! Each step of k loads two 8-float vectors of the packed B panel, broadcasts six elements of A
+//! and issues 12 fused multiply-adds; the remaining registers hold the B vectors and one
+//! broadcast. Partial tiles use `vmaskmovps`, so edge columns need no scalar code when C is
+//! row-contiguous.
+
+use std::arch::x86_64::{
+    __m256i, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps,
+    _mm256_maskstore_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps,
+    _mm256_storeu_ps,
+};
+
+use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, scatter_tile};
+
+/// Floats per `ymm` register.
+const LANES: usize = 8;
+
+/// The AVX2 path's tile: 6 rows by 2 x 8 columns. A B micro-panel of 384 x 16 floats is
+/// 24 KiB; an A micro-panel of 6 x 1024 floats is 24 KiB.
+pub(crate) const SHAPE: TileShape = TileShape {
+    lanes: LANES,
+    mr: 6,
+    nv: 2,
+    kc_b_resident: 384,
+    kc_a_resident: 1024,
+};
+
+/// Runs the kernel instantiated for `mr` rows and `nv` vectors per row.
+///
+/// # Safety
+/// See [`super::run_tile`]; the CPU must support AVX2 and FMA.
+pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        dispatch_tile_shape!(
+            kernel,
+            mr,
+            nv,
+            tile,
+            rows = [1, 2, 3, 4, 5, 6],
+            vectors = [1, 2]
+        )
+    }
+}
+
+/// All-ones in the lanes of vector `v` that hold one of the first `nr` columns.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn lane_mask(nr: usize, v: usize) -> (__m256i, usize) {
+    let valid = nr.saturating_sub(v * LANES).min(LANES);
+    let mask = _mm256_cmpgt_epi32(
+        _mm256_set1_epi32(valid as i32),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+    );
+    (mask, valid)
+}
+
+/// `C = init + A · B` for one `MR x (NV * 8)` tile.
+///
+/// # Safety
+/// See [`super::run_tile`]; the CPU must support AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
+    let Tile {
+        kc,
+        a,
+        a_rs,
+        a_ks,
+        b,
+        c,
+        c_rs,
+        c_cs,
+        nr,
+        init,
+    } = *t;
+    let width = NV * LANES;
+    let mut acc = [[_mm256_setzero_ps(); NV]; MR];
+    // SAFETY: the caller guarantees every address below is inside A, the packed panel or C;
+    // masked loads and stores do not touch the masked-off lanes.
+    unsafe {
+        match init {
+            Init::Zero => {}
+            Init::Accumulate if c_cs == 1 => {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let c_row = c.offset(i as isize * c_rs);
+                    for (v, vector) in row.iter_mut().enumerate() {
+                        let (mask, _) = lane_mask(nr, v);
+                        *vector = _mm256_maskload_ps(c_row.add(v * LANES), mask);
+                    }
+                }
+            }
+            Init::Accumulate => {
+                let mut staged = [[[0.0f32; LANES]; NV]; MR];
+                gather_tile(
+                    staged.as_flattened_mut().as_flattened_mut(),
+                    width,
+                    MR,
+                    nr,
+                    c,
+                    c_rs,
+                    c_cs,
+                );
+                for (row, staged_row) in acc.iter_mut().zip(&staged) {
+                    for (vector, lanes) in row.iter_mut().zip(staged_row) {
+                        *vector = _mm256_loadu_ps(lanes.as_ptr());
+                    }
+                }
+            }
+            Init::BiasColumns(bias) => {
+                for v in 0..NV {
+                    let (mask, _) = lane_mask(nr, v);
+                    let bias_v = _mm256_maskload_ps(bias.add(v * LANES), mask);
+                    for row in acc.iter_mut() {
+                        row[v] = bias_v;
+                    }
+                }
+            }
+            Init::BiasRows(bias) => {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    *row = [_mm256_set1_ps(*bias.add(i)); NV];
+                }
+            }
+        }
+
+        // One base pointer per row of A and one shared offset along k: each broadcast is a
+        // single `[row + offset]` load, whatever A's row stride.
+        let mut a_rows = [a; MR];
+        for (i, row) in a_rows.iter_mut().enumerate() {
+            *row = a.offset(i as isize * a_rs);
+        }
+        let mut b_p = b;
+        let mut a_offset = 0isize;
+        for _ in 0..kc {
+            let mut b_vectors = [_mm256_setzero_ps(); NV];
+            for (v, vector) in b_vectors.iter_mut().enumerate() {
+                *vector = _mm256_loadu_ps(b_p.add(v * LANES));
+            }
+            for (row, a_row) in acc.iter_mut().zip(&a_rows) {
+                let a_ip = _mm256_set1_ps(*a_row.offset(a_offset));
+                for (vector, &b_v) in row.iter_mut().zip(&b_vectors) {
+                    *vector = _mm256_fmadd_ps(a_ip, b_v, *vector);
+                }
+            }
+            b_p = b_p.add(width);
+            a_offset += a_ks;
+        }
+
+        if c_cs == 1 {
+            for (i, row) in acc.iter().enumerate() {
+                let c_row = c.offset(i as isize * c_rs);
+                for (v, &vector) in row.iter().enumerate() {
+                    let (mask, valid) = lane_mask(nr, v);
+                    if valid == LANES {
+                        _mm256_storeu_ps(c_row.add(v * LANES), vector);
+                    } else if valid != 0 {
+                        _mm256_maskstore_ps(c_row.add(v * LANES), mask, vector);
+                    }
+                }
+            }
+        } else {
+            let mut staged = [[[0.0f32; LANES]; NV]; MR];
+            for (row, staged_row) in acc.iter().zip(staged.iter_mut()) {
+                for (&vector, lanes) in row.iter().zip(staged_row.iter_mut()) {
+                    _mm256_storeu_ps(lanes.as_mut_ptr(), vector);
+                }
+            }
+            scatter_tile(
+                staged.as_flattened().as_flattened(),
+                width,
+                MR,
+                nr,
+                c,
+                c_rs,
+                c_cs,
+            );
+        }
+    }
+}

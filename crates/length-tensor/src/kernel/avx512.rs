@@ -1,0 +1,172 @@
+//! The AVX-512F microkernel: an 8 x 48 tile in 24 of the 32 `zmm` registers.
+//!
+//! Each step of k loads three 16-float vectors of the packed B panel, broadcasts eight elements
+//! of A, and issues 24 fused multiply-adds: 11 loads for 24 FMAs keeps the two FMA ports busy
+//! with load ports to spare. Eight rows divide the batch of 64 that LENGTH trains with, and 48
+//! columns cover 512 and 784 with one narrower edge panel. Partial tiles use the AVX-512 lane
+//! masks, so edge columns cost no scalar code when C is row-contiguous.
+
+use std::arch::x86_64::{
+    __mmask16, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
+    _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+};
+
+use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, scatter_tile};
+
+/// Floats per `zmm` register.
+const LANES: usize = 16;
+
+/// The AVX-512 path's tile: 8 rows by 3 x 16 columns. A B micro-panel of 128 x 48 floats is
+/// 24 KiB of the 32 KiB L1; an A micro-panel of 8 x 1024 floats is 32 KiB.
+pub(crate) const SHAPE: TileShape = TileShape {
+    lanes: LANES,
+    mr: 8,
+    nv: 3,
+    kc_b_resident: 128,
+    kc_a_resident: 1024,
+};
+
+/// Runs the kernel instantiated for `mr` rows and `nv` vectors per row.
+///
+/// # Safety
+/// See [`super::run_tile`]; the CPU must support AVX-512F.
+pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        dispatch_tile_shape!(
+            kernel,
+            mr,
+            nv,
+            tile,
+            rows = [1, 2, 3, 4, 5, 6, 7, 8],
+            vectors = [1, 2, 3]
+        )
+    }
+}
+
+/// The lanes of vector `v` that hold one of the first `nr` columns.
+#[inline(always)]
+fn lane_mask(nr: usize, v: usize) -> __mmask16 {
+    let valid = nr.saturating_sub(v * LANES).min(LANES);
+    ((1u32 << valid) - 1) as __mmask16
+}
+
+/// `C = init + A · B` for one `MR x (NV * 16)` tile.
+///
+/// # Safety
+/// See [`super::run_tile`]; the CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
+    let Tile {
+        kc,
+        a,
+        a_rs,
+        a_ks,
+        b,
+        c,
+        c_rs,
+        c_cs,
+        nr,
+        init,
+    } = *t;
+    let width = NV * LANES;
+    let mut acc = [[_mm512_setzero_ps(); NV]; MR];
+    // SAFETY: the caller guarantees every address below is inside A, the packed panel or C;
+    // masked loads and stores do not touch the masked-off lanes.
+    unsafe {
+        match init {
+            Init::Zero => {}
+            Init::Accumulate if c_cs == 1 => {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let c_row = c.offset(i as isize * c_rs);
+                    for (v, vector) in row.iter_mut().enumerate() {
+                        *vector = _mm512_maskz_loadu_ps(lane_mask(nr, v), c_row.add(v * LANES));
+                    }
+                }
+            }
+            Init::Accumulate => {
+                let mut staged = [[[0.0f32; LANES]; NV]; MR];
+                gather_tile(
+                    staged.as_flattened_mut().as_flattened_mut(),
+                    width,
+                    MR,
+                    nr,
+                    c,
+                    c_rs,
+                    c_cs,
+                );
+                for (row, staged_row) in acc.iter_mut().zip(&staged) {
+                    for (vector, lanes) in row.iter_mut().zip(staged_row) {
+                        *vector = _mm512_loadu_ps(lanes.as_ptr());
+                    }
+                }
+            }
+            Init::BiasColumns(bias) => {
+                for v in 0..NV {
+                    let bias_v = _mm512_maskz_loadu_ps(lane_mask(nr, v), bias.add(v * LANES));
+                    for row in acc.iter_mut() {
+                        row[v] = bias_v;
+                    }
+                }
+            }
+            Init::BiasRows(bias) => {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    *row = [_mm512_set1_ps(*bias.add(i)); NV];
+                }
+            }
+        }
+
+        // One base pointer per row of A and one shared offset along k: each broadcast is a
+        // single `[row + offset]` load, whatever A's row stride.
+        let mut a_rows = [a; MR];
+        for (i, row) in a_rows.iter_mut().enumerate() {
+            *row = a.offset(i as isize * a_rs);
+        }
+        let mut b_p = b;
+        let mut a_offset = 0isize;
+        for _ in 0..kc {
+            let mut b_vectors = [_mm512_setzero_ps(); NV];
+            for (v, vector) in b_vectors.iter_mut().enumerate() {
+                *vector = _mm512_loadu_ps(b_p.add(v * LANES));
+            }
+            for (row, a_row) in acc.iter_mut().zip(&a_rows) {
+                let a_ip = _mm512_set1_ps(*a_row.offset(a_offset));
+                for (vector, &b_v) in row.iter_mut().zip(&b_vectors) {
+                    *vector = _mm512_fmadd_ps(a_ip, b_v, *vector);
+                }
+            }
+            b_p = b_p.add(width);
+            a_offset += a_ks;
+        }
+
+        if c_cs == 1 {
+            for (i, row) in acc.iter().enumerate() {
+                let c_row = c.offset(i as isize * c_rs);
+                for (v, &vector) in row.iter().enumerate() {
+                    let mask = lane_mask(nr, v);
+                    if mask == __mmask16::MAX {
+                        _mm512_storeu_ps(c_row.add(v * LANES), vector);
+                    } else if mask != 0 {
+                        _mm512_mask_storeu_ps(c_row.add(v * LANES), mask, vector);
+                    }
+                }
+            }
+        } else {
+            let mut staged = [[[0.0f32; LANES]; NV]; MR];
+            for (row, staged_row) in acc.iter().zip(staged.iter_mut()) {
+                for (&vector, lanes) in row.iter().zip(staged_row.iter_mut()) {
+                    _mm512_storeu_ps(lanes.as_mut_ptr(), vector);
+                }
+            }
+            scatter_tile(
+                staged.as_flattened().as_flattened(),
+                width,
+                MR,
+                nr,
+                c,
+                c_rs,
+                c_cs,
+            );
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! Microkernels: the innermost loop of the packed matrix multiply, one file per instruction set.
+//!
+//! A microkernel computes one small tile of `C = A · B`, `MR` rows by `NV · LANES` columns, and
+//! keeps the whole tile in vector registers while it walks the shared dimension:
+//!
+//! ```text
+//! for p in 0..kc:                      // the k loop, always in increasing order
+//!     b[0..NV] = NV vectors of row p of the packed B panel
+//!     for i in 0..MR:
+//!         acc[i][v] += broadcast(A[i, p]) * b[v]     (one fused multiply-add per vector)
+//! ```
+//!
+//! Which instruction set runs is chosen once per process from what the CPU reports
+//! ([`KernelPath::detect`]), can be forced with the environment variable `LENGTH_KERNEL`
+//! (`scalar`, `avx2` or `avx512`), and can be overridden for one closure on one thread with
+//! [`with_kernel_path`] (the tests use this to run every path the machine supports).
+//!
+//! Every path accumulates each output element in the same order (k increasing within a block,
+//! blocks in increasing order), so a path's results never depend on how many threads run it.
+//! Different paths may differ in the last bits (fused versus separate multiply and add).
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::OnceLock;
+
+mod scalar;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+
+/// An instruction set the matrix-multiply microkernel can run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KernelPath {
+    /// Portable Rust, no explicit SIMD (the compiler may still vectorise it): runs everywhere.
+    Scalar,
+    /// x86-64 AVX2 with FMA: 8 floats per register, 16 registers.
+    Avx2,
+    /// x86-64 AVX-512F: 16 floats per register, 32 registers.
+    Avx512,
+}
+
+impl KernelPath {
+    /// Every path, slowest first.
+    pub const ALL: [KernelPath; 3] = [KernelPath::Scalar, KernelPath::Avx2, KernelPath::Avx512];
+
+    /// The name `LENGTH_KERNEL` accepts for this path: `scalar`, `avx2` or `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelPath::Scalar => "scalar",
+            KernelPath::Avx2 => "avx2",
+            KernelPath::Avx512 => "avx512",
+        }
+    }
+
+    /// Parses a name as written in `LENGTH_KERNEL` (case-insensitive).
+    pub fn from_name(name: &str) -> Option<KernelPath> {
+        KernelPath::ALL
+            .into_iter()
+            .find(|path| path.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether the CPU this process runs on can execute this path.
+    pub fn is_supported(self) -> bool {
+        match self {
+            KernelPath::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            KernelPath::Avx2 | KernelPath::Avx512 => false,
+        }
+    }
+
+    /// The fastest path this CPU supports.
+    pub fn detect() -> KernelPath {
+        supported_kernel_paths()
+            .last()
+            .copied()
+            .unwrap_or(KernelPath::Scalar)
+    }
+
+    /// The register tile and blocking this path uses.
+    pub(crate) fn tile_shape(self) -> TileShape {
+        match self {
+            KernelPath::Scalar => scalar::SHAPE,
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx2 => avx2::SHAPE,
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx512 => avx512::SHAPE,
+            #[cfg(not(target_arch = "x86_64"))]
+            KernelPath::Avx2 | KernelPath::Avx512 => scalar::SHAPE,
+        }
+    }
+}
+
+impl fmt::Display for KernelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The paths this CPU supports, slowest first (always starts with [`KernelPath::Scalar`]).
+pub fn supported_kernel_paths() -> Vec<KernelPath> {
+    KernelPath::ALL
+        .into_iter()
+        .filter(|path| path.is_supported())
+        .collect()
+}
+
+/// The process-wide path: `LENGTH_KERNEL` if set to a supported path, else the fastest one.
+/// Read once, on first use.
+fn process_path() -> KernelPath {
+    static PATH: OnceLock<KernelPath> = OnceLock::new();
+    *PATH.get_or_init(|| {
+        let detected = KernelPath::detect();
+        let Ok(requested) = std::env::var("LENGTH_KERNEL") else {
+            return detected;
+        };
+        match KernelPath::from_name(&requested) {
+            Some(path) if path.is_supported() => path,
+            Some(path) => {
+                eprintln!(
+                    "length-tensor: LENGTH_KERNEL={requested}: this CPU does not support {path}; \
+                     using {detected}"
+                );
+                detected
+            }
+            None => {
+                eprintln!(
+                    "length-tensor: LENGTH_KERNEL={requested} is not one of scalar, avx2, \
+                     avx512; using {detected}"
+                );
+                detected
+            }
+        }
+    })
+}
+
+thread_local! {
+    /// The path forced by [`with_kernel_path`] on this thread, if any.
+    static FORCED_PATH: Cell<Option<KernelPath>> = const { Cell::new(None) };
+}
+
+/// The path the matrix multiplies called from this thread use right now: the one forced by an
+/// enclosing [`with_kernel_path`], else `LENGTH_KERNEL` if it names a supported path, else the
+/// fastest path the CPU supports.
+///
+/// ```
+/// use length_tensor::{kernel_path, KernelPath};
+/// assert!(kernel_path().is_supported());
+/// assert!(KernelPath::Scalar.is_supported());
+/// ```
+pub fn kernel_path() -> KernelPath {
+    FORCED_PATH.with(Cell::get).unwrap_or_else(process_path)
+}
+
+/// Runs `f` with every matrix multiply *called from this thread* using `path`, then restores the
+/// previous choice (also if `f` panics). The kernels read the path once on the calling thread
+/// and hand it to their rayon workers, so the whole multiply uses it.
+///
+/// # Panics
+/// If the CPU does not support `path`.
+///
+/// ```
+/// use length_tensor::{matmul_a_b, supported_kernel_paths, with_kernel_path, ndarray::array};
+///
+/// let a = array![[1.0f32, 2.0], [3.0, 4.0]];
+/// for path in supported_kernel_paths() {
+///     let product = with_kernel_path(path, || matmul_a_b(a.view(), a.view()));
+///     assert_eq!(product, array![[7.0, 10.0], [15.0, 22.0]]);
+/// }
+/// ```
+pub fn with_kernel_path<R>(path: KernelPath, f: impl FnOnce() -> R) -> R {
+    assert!(
+        path.is_supported(),
+        "with_kernel_path: this CPU does not support the {path} kernel path"
+    );
+    struct Restore(Option<KernelPath>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED_PATH.with(|forced| forced.set(self.0));
+        }
+    }
+    let _restore = Restore(FORCED_PATH.with(|forced| forced.replace(Some(path))));
+    f()
+}
+
+/// The register tile and cache blocking of one kernel path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TileShape {
+    /// Floats per vector register.
+    pub lanes: usize,
+    /// Rows of a full tile (rows of A broadcast per step of k).
+    pub mr: usize,
+    /// Vectors per tile row: a full tile is `nv * lanes` columns wide.
+    pub nv: usize,
+    /// The longest block of k when B's micro-panel (`kc_b_resident * nr` floats, about 24 KiB)
+    /// stays in L1 while A's rows stream past it.
+    pub kc_b_resident: usize,
+    /// The longest block of k when A's micro-panel (`mr * kc_a_resident` floats) stays in L1
+    /// while B's panels stream past it: used when C is strided, which makes each extra block
+    /// cost an element-by-element pass over C.
+    pub kc_a_resident: usize,
+}
+
+impl TileShape {
+    /// Columns of a full tile.
+    pub fn nr(self) -> usize {
+        self.nv * self.lanes
+    }
+}
+
+/// How a microkernel starts its accumulators before the k loop.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Init {
+    /// From zero: the first k block, no bias.
+    Zero,
+    /// From the tile's current contents of C: later k blocks.
+    Accumulate,
+    /// From a bias per tile column: `bias[j]` for column j (contiguous, `nr` valid values).
+    BiasColumns(*const f32),
+    /// From a bias per tile row: `bias[i]` for row i (contiguous, `MR` valid values).
+    BiasRows(*const f32),
+}
+
+/// The operands of one microkernel call.
+///
+/// Element (i, p) of A is at `a + i * a_rs + p * a_ks`; element (p, j) of the packed B panel is
+/// at `b + p * nv * lanes + j`; element (i, j) of C is at `c + i * c_rs + j * c_cs`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tile {
+    pub kc: usize,
+    pub a: *const f32,
+    pub a_rs: isize,
+    pub a_ks: isize,
+    pub b: *const f32,
+    pub c: *mut f32,
+    pub c_rs: isize,
+    pub c_cs: isize,
+    /// Valid columns of C (at most `nv * lanes`; the packed panel is zero-padded beyond).
+    pub nr: usize,
+    pub init: Init,
+}
+
+/// Computes `C[0..mr, 0..nr] = init + A[0..mr, 0..kc] · B[0..kc, 0..nr]` with `nv` vectors per
+/// row, on `path`.
+///
+/// # Safety
+/// All pointers in `tile` must be valid for the elements the layout above addresses, for
+/// `i < mr`, `p < kc`, `j < nv * lanes` (B) and `j < nr` (C); `path` must be supported; `mr` and
+/// `nv` must not exceed the path's tile shape, and `nr <= nv * lanes`.
+pub(crate) unsafe fn run_tile(path: KernelPath, mr: usize, nv: usize, tile: &Tile) {
+    debug_assert!(path.is_supported());
+    // SAFETY: forwarded from the caller; each arm runs only on a CPU that supports it.
+    unsafe {
+        match path {
+            KernelPath::Scalar => scalar::tile(mr, nv, tile),
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx2 => avx2::tile(mr, nv, tile),
+            #[cfg(target_arch = "x86_64")]
+            KernelPath::Avx512 => avx512::tile(mr, nv, tile),
+            #[cfg(not(target_arch = "x86_64"))]
+            KernelPath::Avx2 | KernelPath::Avx512 => unreachable!("checked by is_supported"),
+        }
+    }
+}
+
+/// Writes a staged tile (`rows` rows of `width` floats, row-major) to C through C's general
+/// strides: the store of a tile whose C columns are not contiguous (a transposed product). Column
+/// by column, so that when C is a transposed row-major matrix (`c_rs == 1`) the writes of one
+/// tile column are contiguous.
+///
+/// The kernels stage their registers into a local array first and pass only that array here: a
+/// reference to the accumulator array itself would make the compiler keep it in memory.
+///
+/// # Safety
+/// `c + i * c_rs + j * c_cs` must be valid for writes for `i < rows`, `j < nr`.
+pub(crate) unsafe fn scatter_tile(
+    staged: &[f32],
+    width: usize,
+    rows: usize,
+    nr: usize,
+    c: *mut f32,
+    c_rs: isize,
+    c_cs: isize,
+) {
+    for j in 0..nr {
+        for i in 0..rows {
+            // SAFETY: forwarded from the caller.
+            unsafe { *c.offset(i as isize * c_rs + j as isize * c_cs) = staged[i * width + j] };
+        }
+    }
+}
+
+/// Reads a tile of C through C's general strides into `staged` (`rows` rows of `width` floats,
+/// row-major; columns from `nr` on are left as they are): the load of a strided tile.
+///
+/// # Safety
+/// `c + i * c_rs + j * c_cs` must be valid for reads for `i < rows`, `j < nr`.
+pub(crate) unsafe fn gather_tile(
+    staged: &mut [f32],
+    width: usize,
+    rows: usize,
+    nr: usize,
+    c: *const f32,
+    c_rs: isize,
+    c_cs: isize,
+) {
+    for i in 0..rows {
+        for j in 0..nr {
+            // SAFETY: forwarded from the caller.
+            staged[i * width + j] = unsafe { *c.offset(i as isize * c_rs + j as isize * c_cs) };
+        }
+    }
+}
+
+/// Expands to a `match` over a tile's row count `mr` and vector count `nv` that calls the
+/// const-generic kernel instantiated for exactly that shape, so edge tiles run as tight a loop as
+/// full ones.
+macro_rules! dispatch_tile_shape {
+    ($kernel:ident, $mr:expr, $nv:expr, $tile:expr, rows = [$($r:literal),+], vectors = [$($v:literal),+]) => {
+        dispatch_tile_shape!(@rows $kernel, $mr, $nv, $tile, [$($r),+], [$($v),+])
+    };
+    (@rows $kernel:ident, $mr:expr, $nv:expr, $tile:expr, [$($r:literal),+], $vs:tt) => {
+        match $mr {
+            $($r => dispatch_tile_shape!(@vectors $kernel, $r, $nv, $tile, $vs),)+
+            other => unreachable!("tile with {other} rows"),
+        }
+    };
+    (@vectors $kernel:ident, $r:literal, $nv:expr, $tile:expr, [$($v:literal),+]) => {
+        match $nv {
+            $($v => $kernel::<$r, $v>($tile),)+
+            other => unreachable!("tile with {other} vectors per row"),
+        }
+    };
+}
+pub(crate) use dispatch_tile_shape;

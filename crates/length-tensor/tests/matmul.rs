@@ -1,0 +1,217 @@
+//! Every matrix-multiply form against a naive f64 triple loop, on random shapes (including 0, 1
+//! and primes) and layouts (standard, transposed, stepped, reversed), on every kernel path this
+//! CPU supports, writing into output buffers of every layout that start out as NaN.
+
+mod common;
+
+use common::{Layout, Operand, SplitMix, any_layout, assert_close, dimension, reference_product};
+use length_tensor::ndarray::{Array1, Array2};
+use length_tensor::{
+    KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b,
+    matmul_at_b_into, supported_kernel_paths, with_kernel_path,
+};
+use proptest::prelude::*;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 96,
+        ..ProptestConfig::default()
+    }
+}
+
+/// An output buffer of `layout` filled with NaN, so an element the kernel forgets stays NaN.
+fn nan_output(rows: usize, cols: usize, layout: Layout, rng: &mut SplitMix) -> Operand {
+    let mut out = Operand::random(rows, cols, layout, rng);
+    out.view_mut().fill(f32::NAN);
+    out
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `a · bᵀ (+ bias)` for a (m, k), b (n, k).
+    #[test]
+    fn a_bt_matches_reference(
+        m in dimension(), n in dimension(), k in common::shared_dimension(),
+        layouts in (any_layout(), any_layout(), any_layout()),
+        with_bias in any::<bool>(), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let a = Operand::random(m, k, layouts.0, &mut rng);
+        let b = Operand::random(n, k, layouts.1, &mut rng);
+        let bias = Array1::from_shape_simple_fn(n, || rng.next_f32());
+        let bias_view = with_bias.then(|| bias.view());
+        let (reference, magnitude) = reference_product(a.view(), b.view().t());
+        for path in supported_kernel_paths() {
+            let mut out = nan_output(m, n, layouts.2, &mut rng);
+            with_kernel_path(path, || {
+                matmul_a_bt_into(a.view(), b.view(), bias_view, out.view_mut())
+            });
+            let context = format!("a·bᵀ on {path}, ({m}x{k})·({n}x{k})ᵀ, {layouts:?}");
+            let bias_slice = with_bias.then(|| bias.as_slice().unwrap());
+            assert_close(out.view(), &reference, &magnitude, bias_slice, k, &context)?;
+        }
+    }
+
+    /// `a · b` for a (m, k), b (k, n).
+    #[test]
+    fn a_b_matches_reference(
+        m in dimension(), n in dimension(), k in common::shared_dimension(),
+        layouts in (any_layout(), any_layout(), any_layout()), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let a = Operand::random(m, k, layouts.0, &mut rng);
+        let b = Operand::random(k, n, layouts.1, &mut rng);
+        let (reference, magnitude) = reference_product(a.view(), b.view());
+        for path in supported_kernel_paths() {
+            let mut out = nan_output(m, n, layouts.2, &mut rng);
+            with_kernel_path(path, || matmul_a_b_into(a.view(), b.view(), out.view_mut()));
+            let context = format!("a·b on {path}, ({m}x{k})·({k}x{n}), {layouts:?}");
+            assert_close(out.view(), &reference, &magnitude, None, k, &context)?;
+        }
+    }
+
+    /// `aᵀ · b` for a (k, m), b (k, n).
+    #[test]
+    fn at_b_matches_reference(
+        m in dimension(), n in dimension(), k in common::shared_dimension(),
+        layouts in (any_layout(), any_layout(), any_layout()), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let a = Operand::random(k, m, layouts.0, &mut rng);
+        let b = Operand::random(k, n, layouts.1, &mut rng);
+        let (reference, magnitude) = reference_product(a.view().t(), b.view());
+        for path in supported_kernel_paths() {
+            let mut out = nan_output(m, n, layouts.2, &mut rng);
+            with_kernel_path(path, || matmul_at_b_into(a.view(), b.view(), out.view_mut()));
+            let context = format!("aᵀ·b on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}");
+            assert_close(out.view(), &reference, &magnitude, None, k, &context)?;
+        }
+    }
+}
+
+/// The layer shapes of the 784-512-512-10 MLP with batch 64, in all three forms, on every path:
+/// large enough to run in parallel, with k blocks, edge panels and the transposed orientation.
+#[test]
+fn mlp_layer_shapes_match_reference() {
+    let mut rng = SplitMix(7);
+    for (batch, inputs, outputs) in [(64, 784, 512), (64, 512, 512), (64, 512, 10)] {
+        let x = Operand::random(batch, inputs, Layout::Standard, &mut rng);
+        let w = Operand::random(outputs, inputs, Layout::Standard, &mut rng);
+        let g = Operand::random(batch, outputs, Layout::Standard, &mut rng);
+        let bias = Array1::from_shape_simple_fn(outputs, || rng.next_f32());
+        let forward = reference_product(x.view(), w.view().t());
+        let input_gradient = reference_product(g.view(), w.view());
+        let weight_gradient = reference_product(g.view().t(), x.view());
+        for path in supported_kernel_paths() {
+            with_kernel_path(path, || {
+                let mut y = Array2::from_elem((batch, outputs), f32::NAN);
+                matmul_a_bt_into(x.view(), w.view(), Some(bias.view()), y.view_mut());
+                let context = format!("forward {batch}x{inputs}x{outputs} on {path}");
+                let bias = Some(bias.as_slice().unwrap());
+                assert_close(y.view(), &forward.0, &forward.1, bias, inputs, &context).unwrap();
+
+                let dx = matmul_a_b(g.view(), w.view());
+                let context = format!("input gradient {batch}x{inputs}x{outputs} on {path}");
+                let (reference, magnitude) = &input_gradient;
+                assert_close(dx.view(), reference, magnitude, None, outputs, &context).unwrap();
+
+                let dw = matmul_at_b(g.view(), x.view());
+                let context = format!("weight gradient {batch}x{inputs}x{outputs} on {path}");
+                let (reference, magnitude) = &weight_gradient;
+                assert_close(dw.view(), reference, magnitude, None, batch, &context).unwrap();
+            });
+        }
+    }
+}
+
+/// A's rows 512 floats apart (2 KiB: the stride at which the driver copies A's rows to a padded
+/// buffer), several k blocks, and edge tiles in both directions.
+#[test]
+fn aliasing_row_strides_match_reference() {
+    let mut rng = SplitMix(11);
+    let wide = Array2::from_shape_simple_fn((37, 512), || rng.next_f32());
+    let a = wide.slice(length_tensor::ndarray::s![.., ..300]);
+    let b = Operand::random(300, 203, Layout::Standard, &mut rng);
+    let (reference, magnitude) = reference_product(a, b.view());
+    for path in supported_kernel_paths() {
+        let product = with_kernel_path(path, || matmul_a_b(a, b.view()));
+        let context = format!("aliasing stride on {path}");
+        assert_close(product.view(), &reference, &magnitude, None, 300, &context).unwrap();
+    }
+}
+
+/// Small exact cases: integers multiply exactly in f32, so every path must agree to the bit.
+#[test]
+fn small_integer_products_are_exact_on_every_path() {
+    let a = Array2::from_shape_fn((5, 7), |(i, j)| (i as f32) - (j as f32));
+    let b = Array2::from_shape_fn((3, 7), |(i, j)| ((i * j) % 5) as f32);
+    let bias = Array1::from_vec(vec![1.0f32, -2.0, 0.5]);
+    let expected = Array2::from_shape_fn((5, 3), |(i, j)| {
+        (0..7).map(|p| a[[i, p]] * b[[j, p]]).sum::<f32>() + bias[j]
+    });
+    for path in supported_kernel_paths() {
+        let mut out = Array2::zeros((5, 3));
+        with_kernel_path(path, || {
+            matmul_a_bt_into(a.view(), b.view(), Some(bias.view()), out.view_mut())
+        });
+        assert_eq!(out, expected, "path {path}");
+        let product = with_kernel_path(path, || matmul_a_bt(a.view(), b.view()));
+        assert_eq!(product, &expected - &bias, "path {path}");
+    }
+}
+
+/// An empty shared dimension gives the bias alone (or zeros); empty outputs are fine.
+#[test]
+fn empty_dimensions() {
+    let a = Array2::<f32>::zeros((3, 0));
+    let b = Array2::<f32>::zeros((2, 0));
+    let bias = Array1::from_vec(vec![1.5f32, -1.0]);
+    let mut out = Array2::from_elem((3, 2), f32::NAN);
+    matmul_a_bt_into(a.view(), b.view(), Some(bias.view()), out.view_mut());
+    assert_eq!(out, Array2::from_shape_fn((3, 2), |(_, j)| bias[j]));
+    assert_eq!(
+        matmul_a_b(a.view(), Array2::zeros((0, 4)).view()),
+        Array2::zeros((3, 4))
+    );
+    assert_eq!(
+        matmul_at_b(Array2::zeros((5, 0)).view(), Array2::zeros((5, 2)).view()).dim(),
+        (0, 2)
+    );
+}
+
+#[test]
+fn every_supported_path_is_listed_and_scalar_always_is() {
+    let paths = supported_kernel_paths();
+    assert_eq!(paths.first(), Some(&KernelPath::Scalar));
+    #[cfg(target_arch = "x86_64")]
+    {
+        assert_eq!(
+            paths.contains(&KernelPath::Avx512),
+            std::arch::is_x86_feature_detected!("avx512f")
+        );
+        assert_eq!(
+            paths.contains(&KernelPath::Avx2),
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+        );
+    }
+    assert!(paths.contains(&length_tensor::kernel_path()));
+}
+
+#[test]
+#[should_panic(expected = "matmul_a_bt: a is [2, 3] and b is [4, 5]")]
+fn mismatched_inner_dimensions_name_the_shapes() {
+    matmul_a_bt(Array2::zeros((2, 3)).view(), Array2::zeros((4, 5)).view());
+}
+
+#[test]
+#[should_panic(expected = "matmul_at_b: out is [3, 3] but aᵀ·b is (2, 4)")]
+fn wrong_output_shape_names_the_shapes() {
+    let mut out = Array2::zeros((3, 3));
+    matmul_at_b_into(
+        Array2::zeros((5, 2)).view(),
+        Array2::zeros((5, 4)).view(),
+        out.view_mut(),
+    );
+}
