@@ -1,17 +1,27 @@
 //! Kernel benchmarks: LENGTH's matrix multiplies and ReLU at the shapes of the 784-512-512-10
-//! MLP with batch 64, each next to ndarray's `dot`, the `gemm` crate and `matrixmultiply` on the
-//! same data and layout.
+//! MLP with batch 64, each next to ndarray's `dot` (or `Zip`) on the same data and layout.
 //!
 //! Run with `cargo bench -p length --bench kernels` (optionally followed by a filter such as
-//! `forward`), or `cargo xtask bench`, which also prints one table of GFLOP/s, GB/s and ratios.
+//! `forward`), or `cargo xtask bench`, which also runs the peer benchmarks (`benches/peers`: the
+//! `gemm` and `matrixmultiply` crates) and prints one table of GFLOP/s, GB/s and ratios.
 //!
 //! Benchmark ids are `<group>/<implementation>`: the group names the form and the shape
-//! (`forward_64x784_by_512x784T`), the implementation is `length`, `ndarray_dot`, `gemm` or
-//! `matrixmultiply`. Matrix-multiply throughput is counted in flops (2·m·n·k "elements"), ReLU
+//! (`forward_64x784_by_512x784T`), the implementation is `length`, `ndarray_dot` or
+//! `ndarray_zip`. Matrix-multiply throughput is counted in flops (2·m·n·k "elements"), ReLU
 //! throughput in bytes read plus written.
 //!
-//! Threads: rayon (LENGTH, `gemm`) uses all cores; `matrixmultiply` (also behind ndarray's
-//! `dot`) is told to do the same through `MATMUL_NUM_THREADS` unless that is already set.
+//! The baseline is ndarray's `dot` as a user of ndarray gets it: ndarray's default features,
+//! under which its matrixmultiply backend has neither `threading` nor `avx512` and runs on the
+//! calling thread (AVX2+FMA microkernel). `cargo bench -p length` resolves features for the
+//! `length` package alone, whose graph holds no other user of matrixmultiply; check with
+//! `cargo tree -p length -e features -i matrixmultiply` (features `cgemm` and `std` only). A
+//! whole-workspace `cargo bench` unifies features with `benches/peers`, which turns on
+//! matrixmultiply's `threading` and `avx512`; this bench then pins `MATMUL_NUM_THREADS=1` so that
+//! `dot` stays single-threaded (its AVX-512 kernel cannot be turned off at run time).
+//!
+//! LENGTH runs on rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise) with
+//! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
+//! the bench writes one line there stating both (`cargo xtask bench` prints it under the table).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -19,7 +29,7 @@ use std::time::Duration;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use length::tensor::ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use length::tensor::{
-    matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, relu_backward_into, relu_into,
+    kernel_path, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, relu_backward_into, relu_into,
 };
 
 /// A deterministic pseudo-random matrix with values in [-1, 1).
@@ -33,66 +43,8 @@ fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
     })
 }
 
-/// `c = a · b` by the `gemm` crate, all rayon threads, for any strides.
-fn gemm_crate(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
-    // SAFETY: the pointers and strides come from live views of the stated shapes; `c` is
-    // exclusively borrowed and does not overlap `a` or `b`.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            c_cs,
-            c_rs,
-            false,
-            a.as_ptr(),
-            a.strides()[1],
-            a.strides()[0],
-            b.as_ptr(),
-            b.strides()[1],
-            b.strides()[0],
-            0.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(0),
-        );
-    }
-}
-
-/// `c = a · b` by `matrixmultiply` (threading feature, `MATMUL_NUM_THREADS` threads).
-fn matrixmultiply_crate(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
-    let (m, k) = a.dim();
-    let n = b.ncols();
-    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
-    // SAFETY: as for `gemm_crate`; beta = 0 means `c` is only written.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.as_ptr(),
-            a.strides()[0],
-            a.strides()[1],
-            b.as_ptr(),
-            b.strides()[0],
-            b.strides()[1],
-            0.0,
-            c.as_mut_ptr(),
-            c_rs,
-            c_cs,
-        );
-    }
-}
-
-/// The three operand roles of one benchmark: `C = lhs · rhs` with both given as views in the
-/// layout the layer really has.
+/// Benchmarks `C = lhs · rhs` (both views in the layout the layer really has) by LENGTH's
+/// `length_kernel` and by ndarray's `dot`.
 fn bench_product(
     group: &mut BenchmarkGroup<'_, WallTime>,
     lhs: ArrayView2<f32>,
@@ -108,12 +60,6 @@ fn bench_product(
     });
     group.bench_function("ndarray_dot", |bench| {
         bench.iter(|| black_box(lhs).dot(&black_box(rhs)))
-    });
-    group.bench_function("gemm", |bench| {
-        bench.iter(|| gemm_crate(black_box(lhs), black_box(rhs), out.view_mut()))
-    });
-    group.bench_function("matrixmultiply", |bench| {
-        bench.iter(|| matrixmultiply_crate(black_box(lhs), black_box(rhs), out.view_mut()))
     });
 }
 
@@ -192,11 +138,24 @@ fn relu(c: &mut Criterion, rows: usize, cols: usize) {
     group.finish();
 }
 
+/// The line `cargo xtask bench` prints under its table: the kernel path and the thread count.
+fn environment_line() -> String {
+    format!(
+        "length: kernel path {}, {} rayon threads, on {} cores",
+        kernel_path(),
+        rayon::current_num_threads(),
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    )
+}
+
 fn main() {
-    if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // SAFETY: no other thread exists yet; matrixmultiply reads the variable on first use.
-        unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
+    // SAFETY: no other thread exists yet; matrixmultiply (with `threading`, which only a
+    // whole-workspace build turns on) reads the variable on first use.
+    unsafe { std::env::set_var("MATMUL_NUM_THREADS", "1") };
+    if let Some(path) = std::env::var_os("LENGTH_BENCH_INFO") {
+        if let Err(error) = std::fs::write(&path, environment_line() + "\n") {
+            eprintln!("kernels bench: could not write LENGTH_BENCH_INFO: {error}");
+        }
     }
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))

@@ -1,17 +1,22 @@
 //! `cargo xtask bench`: runs the criterion kernel benchmarks and prints one table.
 //!
-//! It runs `cargo bench -p length --bench kernels` (passing on an optional filter and `--quick`),
-//! then reads what criterion saved under `<target>/criterion/<group>/<implementation>/new/`:
-//! `benchmark.json` (the ids and the throughput) and `estimates.json` (the median time). Each
-//! group (one kernel at one shape) becomes a row:
+//! It runs, one after the other, `cargo bench -p length --bench kernels` (LENGTH next to
+//! ndarray's `dot` with ndarray's default features) and `cargo bench -p length-peer-benches
+//! --bench peers` (LENGTH next to the `gemm` crate with AVX-512 and `matrixmultiply` with
+//! `avx512` + `threading`), passing on an optional filter and `--quick`. Two cargo invocations,
+//! so that the peers' features never reach the `length` package's ndarray. Then it reads what
+//! criterion saved under `<target>/criterion/<group>/<implementation>/new/`: `benchmark.json`
+//! (the ids and the throughput) and `estimates.json` (the median time). Each group (one kernel at
+//! one shape) becomes a row:
 //!
 //! ```text
-//! kernel  shape  median  GFLOP/s or GB/s  vs ndarray  vs gemm  vs matrixmultiply
+//! kernel  shape  median  GFLOP/s or GB/s  vs ndarray dot  vs gemm  vs matrixmultiply
 //! ```
 //!
-//! where "vs X" is X's median time divided by LENGTH's: above 1 means LENGTH is faster.
-//! Matrix-multiply throughput counts 2·m·n·k flops; ReLU throughput counts bytes read plus
-//! written.
+//! where "vs X" is X's median time divided by LENGTH's median *in the same bench process*
+//! (`length` in the kernels bench, `length_vs_peers` in the peers bench): above 1 means LENGTH is
+//! faster. Matrix-multiply throughput counts 2·m·n·k flops; ReLU throughput counts bytes read
+//! plus written. Under the table: the kernel path and thread count LENGTH ran with.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,34 +41,59 @@ pub struct Args {
 /// The implementation whose speed the table reports; the others are references.
 const LENGTH: &str = "length";
 
-/// The reference implementations, with the column headings that compare against them.
-const REFERENCES: [(&[&str], &str); 3] = [
-    (&["ndarray_dot", "ndarray_zip"], "vs ndarray"),
-    (&["gemm"], "vs gemm"),
-    (&["matrixmultiply"], "vs matrixmultiply"),
+/// LENGTH's result in the peers bench, the one the peers' ratios divide by.
+const LENGTH_VS_PEERS: &str = "length_vs_peers";
+
+/// The benches to run: (package, bench target).
+const BENCHES: [(&str, &str); 2] = [("length", "kernels"), ("length-peer-benches", "peers")];
+
+/// The reference implementations, the LENGTH result (same process) each is compared with, and
+/// the column heading.
+const REFERENCES: [(&[&str], &str, &str); 3] = [
+    (
+        &["ndarray_dot", "ndarray_zip"],
+        LENGTH,
+        "vs ndarray dot (1 thread, default build)",
+    ),
+    (&["gemm"], LENGTH_VS_PEERS, "vs gemm (AVX-512)"),
+    (
+        &["matrixmultiply"],
+        LENGTH_VS_PEERS,
+        "vs matrixmultiply (avx512+threading)",
+    ),
 ];
+
+/// The file, under criterion's directory, where the kernels bench states its kernel path and
+/// thread count (through the `LENGTH_BENCH_INFO` environment variable).
+const INFO_FILE: &str = "length-bench-info.txt";
 
 /// Runs the benchmarks and prints the table.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let metadata = workspace_metadata(&cargo)?;
+    let criterion_dir = metadata.target_directory.join("criterion");
+    let info_file = criterion_dir.join(INFO_FILE);
     if !args.report_only {
-        let mut command = Command::new(&cargo);
-        command
-            .current_dir(&metadata.workspace_root)
-            .args(["bench", "-p", "length", "--bench", "kernels", "--"]);
-        if let Some(filter) = &args.filter {
-            command.arg(filter);
-        }
-        if args.quick {
-            command.arg("--quick");
-        }
-        let status = command.status().context("could not start `cargo bench`")?;
-        if !status.success() {
-            bail!("`cargo bench -p length --bench kernels` failed ({status})");
+        std::fs::create_dir_all(&criterion_dir)
+            .with_context(|| format!("creating {}", criterion_dir.display()))?;
+        for (package, bench) in BENCHES {
+            let mut command = Command::new(&cargo);
+            command
+                .current_dir(&metadata.workspace_root)
+                .env("LENGTH_BENCH_INFO", &info_file)
+                .args(["bench", "-p", package, "--bench", bench, "--"]);
+            if let Some(filter) = &args.filter {
+                command.arg(filter);
+            }
+            if args.quick {
+                command.arg("--quick");
+            }
+            let status = command.status().context("could not start `cargo bench`")?;
+            if !status.success() {
+                bail!("`cargo bench -p {package} --bench {bench}` failed ({status})");
+            }
         }
     }
-    let criterion_dir = metadata.target_directory.join("criterion");
     let results = read_results(&criterion_dir)?;
     let results: Vec<_> = results
         .into_iter()
@@ -80,6 +110,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     print_table(&results);
+    if let Ok(info) = std::fs::read_to_string(&info_file) {
+        print!("{info}");
+    }
     Ok(())
 }
 
@@ -203,7 +236,7 @@ fn print_table(results: &[BenchResult]) {
         "median".to_owned(),
         "throughput".to_owned(),
     ]];
-    rows[0].extend(REFERENCES.iter().map(|(_, heading)| heading.to_string()));
+    rows[0].extend(REFERENCES.iter().map(|(_, _, heading)| heading.to_string()));
     for (group, implementations) in &groups {
         let Some(ours) = implementations.get(LENGTH) else {
             continue;
@@ -215,11 +248,15 @@ fn print_table(results: &[BenchResult]) {
             format_time(ours.median_ns),
             format_throughput(ours),
         ];
-        for (names, _) in REFERENCES {
+        for (names, ours_name, _) in REFERENCES {
             let reference = names.iter().find_map(|name| implementations.get(name));
-            row.push(reference.map_or("-".to_owned(), |reference| {
-                format!("{:.2}x", reference.median_ns / ours.median_ns)
-            }));
+            let ours = implementations.get(ours_name);
+            row.push(match (reference, ours) {
+                (Some(reference), Some(ours)) => {
+                    format!("{:.2}x", reference.median_ns / ours.median_ns)
+                }
+                _ => "-".to_owned(),
+            });
         }
         rows.push(row);
     }
@@ -251,7 +288,10 @@ fn print_table(results: &[BenchResult]) {
         }
     }
     println!();
-    println!("vs X = median time of X / median time of length (above 1: length is faster).");
+    println!(
+        "vs X = median time of X / median time of length in the same bench process \
+         (above 1: length is faster)."
+    );
 }
 
 /// `forward_64x784_by_512x784T` -> (`forward`, `64x784 · (512x784)ᵀ`).

@@ -141,6 +141,39 @@ fn aliasing_row_strides_match_reference() {
     }
 }
 
+/// Products with at most two tile rows and B's rows contiguous and whole vectors wide, where the
+/// driver reads B in place instead of packing it: B as a whole matrix and as a column slice of a
+/// wider one (row stride larger than its width), k short, long and in several blocks.
+#[test]
+fn few_rows_with_b_read_in_place_match_reference() {
+    let mut rng = SplitMix(13);
+    for (m, k, n) in [
+        (1, 5, 16),
+        (5, 64, 48),
+        (10, 64, 512),
+        (16, 300, 96),
+        (3, 1030, 64),
+    ] {
+        let a = Operand::random(m, k, Layout::Standard, &mut rng);
+        let wide = Array2::from_shape_simple_fn((k, n + 32), || rng.next_f32());
+        let whole = wide.slice(length_tensor::ndarray::s![.., ..n]).to_owned();
+        for b in [
+            whole.view(),
+            wide.slice(length_tensor::ndarray::s![.., 16..n + 16]),
+        ] {
+            let (reference, magnitude) = reference_product(a.view(), b);
+            let at = a.view().t().to_owned();
+            for path in supported_kernel_paths() {
+                let context = format!("{m}x{k}x{n}, B row stride {}, on {path}", b.strides()[0]);
+                let product = with_kernel_path(path, || matmul_a_b(a.view(), b));
+                assert_close(product.view(), &reference, &magnitude, None, k, &context).unwrap();
+                let product = with_kernel_path(path, || matmul_at_b(at.view(), b));
+                assert_close(product.view(), &reference, &magnitude, None, k, &context).unwrap();
+            }
+        }
+    }
+}
+
 /// Small exact cases: integers multiply exactly in f32, so every path must agree to the bit.
 #[test]
 fn small_integer_products_are_exact_on_every_path() {

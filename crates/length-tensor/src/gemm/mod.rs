@@ -14,6 +14,8 @@
 //!             for each k block (kc ~ 128, increasing):
 //!                 pack B[block, panel]                      (by the task itself: hot in L1)
 //!                 for each tile row in the task: microkernel
+//!     (B is read in place instead when its rows are contiguous and at most two tile rows would
+//!     reuse a packed panel: then the copy would cost as much as it saves.)
 //!
 //! C strided (a transposed product): A's micro-panel stays in L1, B streams from L2
 //!     for each k block (usually one: kc up to ~1024):
@@ -126,6 +128,7 @@ fn blocked(path: KernelPath, shape: TileShape, a: MatRef, b: MatRef, c: MatMut, 
         parallel: threads > 1 && 2 * m * n * k >= plan::PARALLEL_MIN_FLOPS,
         threads,
         a_layout,
+        b_in_place: b_resident && plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr)),
     };
     if b_resident {
         product.with_resident_b();
@@ -150,6 +153,8 @@ struct Product<'a> {
     parallel: bool,
     threads: usize,
     a_layout: ALayout,
+    /// Whether the B-resident order reads B's panels in place rather than packing them.
+    b_in_place: bool,
 }
 
 /// How the microkernel reads A.
@@ -161,6 +166,26 @@ enum ALayout {
     RowCopies,
     /// Panels holding the tile's columns: `mr` floats per step of k (A's rows are strided).
     ColumnPanels,
+}
+
+/// Where the microkernel reads one k block of one column panel of B: its first element and the
+/// distance between its rows (the panel width when packed, B's row stride when read in place).
+#[derive(Clone, Copy)]
+struct BPanel {
+    ptr: *const f32,
+    row_stride: usize,
+}
+
+impl BPanel {
+    /// A packed panel of `cols` columns, rows padded to whole vectors of `lanes`.
+    fn packed(panel: &[f32], kc: usize, cols: usize, lanes: usize) -> BPanel {
+        let row_stride = cols.next_multiple_of(lanes);
+        assert!(panel.len() >= kc * row_stride, "packed B panel too short");
+        BPanel {
+            ptr: panel.as_ptr(),
+            row_stride,
+        }
+    }
 }
 
 /// Where the microkernel reads A from.
@@ -215,21 +240,29 @@ impl Product<'_> {
         );
         let run_task = |task: usize| {
             let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
-            let mut scratch = Workspace::take(Slot::Task, self.b_panel_len());
-            let b_panel = scratch.as_mut_slice();
+            let scratch_len = if self.b_in_place {
+                0
+            } else {
+                self.b_panel_len()
+            };
+            let mut scratch = Workspace::take(Slot::Task, scratch_len);
+            let packed = scratch.as_mut_slice();
             for panel in panels {
                 let (j0, cols) = self.columns.part(panel);
                 for block in 0..self.blocks.count {
                     let (p0, kc) = self.blocks.range(block, k);
-                    pack_panel(
-                        self.b,
-                        p0,
-                        kc,
-                        j0,
-                        cols,
-                        cols.next_multiple_of(lanes),
-                        b_panel,
-                    );
+                    let b_panel = if self.b_in_place {
+                        // B's rows are contiguous with a positive stride and `cols` is a whole
+                        // number of vectors (`plan::read_b_in_place`): no padding is needed.
+                        BPanel {
+                            ptr: self.b.at(p0, j0),
+                            row_stride: self.b.rs as usize,
+                        }
+                    } else {
+                        let width = cols.next_multiple_of(lanes);
+                        pack_panel(self.b, p0, kc, j0, cols, width, packed);
+                        BPanel::packed(packed, kc, cols, lanes)
+                    };
                     for row_tile in rows.clone() {
                         self.tile(a_source, block, row_tile, panel, b_panel);
                     }
@@ -286,7 +319,9 @@ impl Product<'_> {
                 let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
                 for row_tile in rows {
                     for panel in panels.clone() {
-                        let b_panel = &b_packed[panel * b_panel_len..][..b_panel_len];
+                        let (_, cols) = self.columns.part(panel);
+                        let packed = &b_packed[panel * b_panel_len..][..b_panel_len];
+                        let b_panel = BPanel::packed(packed, kc, cols, lanes);
                         self.tile(a_source, block, row_tile, panel, b_panel);
                     }
                 }
@@ -345,21 +380,20 @@ impl Product<'_> {
     }
 
     /// Runs the microkernel on tile (`row_tile`, `panel`) of C for k block `block`, with that
-    /// block's packed `b_panel`.
+    /// block's panel of B.
     fn tile(
         &self,
         a_source: ASource<'_>,
         block: usize,
         row_tile: usize,
         panel: usize,
-        b_panel: &[f32],
+        b_panel: BPanel,
     ) {
         let mr = self.shape.mr;
         let (i0, rows) = self.rows.part(row_tile);
         let (j0, cols) = self.columns.part(panel);
         let vectors = cols.div_ceil(self.shape.lanes);
         let (p0, kc) = self.blocks.range(block, self.a.cols);
-        debug_assert!(b_panel.len() >= kc * vectors * self.shape.lanes);
         let (a, a_rs, a_ks) = match a_source {
             ASource::InPlace => (self.a.at(i0, p0), self.a.rs, self.a.cs),
             ASource::Packed(packed) => {
@@ -382,7 +416,8 @@ impl Product<'_> {
             a,
             a_rs,
             a_ks,
-            b: b_panel.as_ptr(),
+            b: b_panel.ptr,
+            b_ks: b_panel.row_stride,
             c: self.c.at(i0, j0),
             c_rs: self.c.rs,
             c_cs: self.c.cs,
@@ -391,8 +426,10 @@ impl Product<'_> {
         };
         // SAFETY: A's rows i0 .. i0 + rows and columns p0 .. p0 + kc are inside A (or its packed
         // panel, mr floats per step of k); the B panel holds kc rows of `vectors * lanes` floats
-        // (checked above); C's tile is inside C and written by this task only; the bias slices
-        // hold `cols` (`rows`) values; `path` was checked by `kernel_path`.
+        // (a packed panel's length is checked by `BPanel::packed`; read in place, they are B's
+        // columns j0 .. j0 + cols, with cols = vectors * lanes); C's tile is inside C and written
+        // by this task only; the bias slices hold `cols` (`rows`) values; `path` was checked by
+        // `kernel_path`.
         unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
     }
 }

@@ -23,8 +23,13 @@ const PARALLEL_MIN_TRANSPOSE: usize = 1 << 16;
 /// packs B again, so a band of 4 tiles (32 rows on AVX-512) re-packs B once per 32 rows of work.
 const MIN_BAND_TILES: usize = 4;
 
-/// Tasks per thread: a few more tasks than threads lets rayon even out tiles of unequal size.
-const TASKS_PER_THREAD: usize = 4;
+/// Tasks per thread to aim for. Many more tasks than threads let rayon's work stealing even out
+/// tasks of unequal size (11 column panels over 2 threads would split 6 : 5), and keep the other
+/// threads busy when one thread is descheduled because another process shares its core: with 16
+/// tasks a thread, a stalled thread holds up at most one small task. Tasks are claimed lazily,
+/// so an extra task costs about a microsecond; the cost that bounds the count is the B-resident
+/// order re-packing B once per row band (see `MIN_BAND_TILES`).
+const TASKS_PER_THREAD: usize = 16;
 
 /// Estimated cost, in cycles of one core, of computing `C = A · B` with the microkernel's vectors
 /// along the columns of C (the rows of C are broadcast from A).
@@ -238,6 +243,14 @@ pub(crate) fn parallel_pack(elements: usize, rows_contiguous: bool) -> bool {
         PARALLEL_MIN_TRANSPOSE
     };
     elements >= threshold
+}
+
+/// Whether the B-resident order should read B's panels where they are instead of packing them:
+/// B's rows are contiguous with a positive stride, every panel is a whole number of vectors wide
+/// (no zero padding needed), and at most two tile rows (`row_tiles`) reuse each panel, so that a
+/// copy, which reads and writes every element of B once, would cost about as much as it saves.
+pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize) -> bool {
+    b.cs == 1 && b.rs > 0 && b.cols.is_multiple_of(lanes) && row_tiles <= 2
 }
 
 /// The `band`-th of `bands` near-equal parts of `0..len`.

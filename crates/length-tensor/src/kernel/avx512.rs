@@ -63,6 +63,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         a_rs,
         a_ks,
         b,
+        b_ks,
         c,
         c_rs,
         c_cs,
@@ -135,7 +136,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
                     *vector = _mm512_fmadd_ps(a_ip, b_v, *vector);
                 }
             }
-            b_p = b_p.add(width);
+            b_p = b_p.add(b_ks);
             a_offset += a_ks;
         }
 

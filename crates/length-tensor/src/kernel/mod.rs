@@ -231,8 +231,9 @@ pub(crate) enum Init {
 
 /// The operands of one microkernel call.
 ///
-/// Element (i, p) of A is at `a + i * a_rs + p * a_ks`; element (p, j) of the packed B panel is
-/// at `b + p * nv * lanes + j`; element (i, j) of C is at `c + i * c_rs + j * c_cs`.
+/// Element (i, p) of A is at `a + i * a_rs + p * a_ks`; element (p, j) of B is at
+/// `b + p * b_ks + j` (a packed panel, `b_ks = nv * lanes`, or B itself when its rows are
+/// contiguous); element (i, j) of C is at `c + i * c_rs + j * c_cs`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tile {
     pub kc: usize,
@@ -240,6 +241,7 @@ pub(crate) struct Tile {
     pub a_rs: isize,
     pub a_ks: isize,
     pub b: *const f32,
+    pub b_ks: usize,
     pub c: *mut f32,
     pub c_rs: isize,
     pub c_cs: isize,

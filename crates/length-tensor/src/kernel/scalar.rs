@@ -34,7 +34,6 @@ pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
 /// See [`super::run_tile`].
 unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
     let mut acc = [[[0.0f32; LANES]; NV]; MR];
-    let tile_width = NV * LANES;
     let nr = t.nr;
     // SAFETY: the caller guarantees every address below is inside A, the packed panel or C.
     unsafe {
@@ -62,7 +61,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             }
         }
         for p in 0..t.kc {
-            let b = t.b.add(p * tile_width);
+            let b = t.b.add(p * t.b_ks);
             let a = t.a.offset(p as isize * t.a_ks);
             for (i, row) in acc.iter_mut().enumerate() {
                 let a_ip = *a.offset(i as isize * t.a_rs);
