@@ -1,8 +1,8 @@
 //! `cargo xtask`: the project's chores, written in Rust so they run wherever cargo does.
 //!
 //! - `cargo xtask fetch-data`: fill the data directory with MNIST and Fashion-MNIST
-//!   (see [`fetch_data`]).
-//! - `cargo xtask bench`: run the kernel benchmarks and print one table (see [`bench`]).
+//!   (see [`fetch_data`](mod@fetch_data)).
+//! - `cargo xtask bench`: run the kernel benchmarks and print one table (see [`bench`](mod@bench)).
 
 mod bench;
 mod fetch_data;
