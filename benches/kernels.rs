@@ -152,10 +152,10 @@ fn main() {
     // SAFETY: no other thread exists yet; matrixmultiply (with `threading`, which only a
     // whole-workspace build turns on) reads the variable on first use.
     unsafe { std::env::set_var("MATMUL_NUM_THREADS", "1") };
-    if let Some(path) = std::env::var_os("LENGTH_BENCH_INFO") {
-        if let Err(error) = std::fs::write(&path, environment_line() + "\n") {
-            eprintln!("kernels bench: could not write LENGTH_BENCH_INFO: {error}");
-        }
+    if let Some(path) = std::env::var_os("LENGTH_BENCH_INFO")
+        && let Err(error) = std::fs::write(&path, environment_line() + "\n")
+    {
+        eprintln!("kernels bench: could not write LENGTH_BENCH_INFO: {error}");
     }
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))

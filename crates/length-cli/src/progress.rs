@@ -66,7 +66,7 @@ impl EpochProgress {
                 bar.set_message(facts);
             }
             None => {
-                if self.print_every > 0 && iteration % self.print_every == 0 {
+                if self.print_every > 0 && iteration.is_multiple_of(self.print_every) {
                     println!(
                         "{}  iteration {iteration}/{}  {facts}",
                         self.label, self.total_batches

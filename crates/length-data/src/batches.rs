@@ -61,12 +61,12 @@ impl BatchConfig {
                 self.sample_dimensions
             )));
         }
-        if let Some(scale) = self.scale {
-            if !scale.is_finite() {
-                return Err(DataError::InvalidOption(format!(
-                    "scale must be a finite number, not {scale}"
-                )));
-            }
+        if let Some(scale) = self.scale
+            && !scale.is_finite()
+        {
+            return Err(DataError::InvalidOption(format!(
+                "scale must be a finite number, not {scale}"
+            )));
         }
         Ok(())
     }
@@ -190,7 +190,7 @@ impl<'a> Batches<'a> {
     pub fn len(&self) -> usize {
         let remaining = self.samples.len() - self.next;
         let full = remaining / self.batch_size;
-        if self.keep_last_batch && remaining % self.batch_size != 0 {
+        if self.keep_last_batch && !remaining.is_multiple_of(self.batch_size) {
             full + 1
         } else {
             full
