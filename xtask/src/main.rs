@@ -3,8 +3,11 @@
 //! - `cargo xtask fetch-data`: fill the data directory with MNIST and Fashion-MNIST
 //!   (see [`fetch_data`](mod@fetch_data)).
 //! - `cargo xtask bench`: run the kernel benchmarks and print one table (see [`bench`](mod@bench)).
+//! - `cargo xtask bench-epoch`: time whole MNIST training epochs of `length train`, SGD and Adam
+//!   (see [`epoch`]).
 
 mod bench;
+mod epoch;
 mod fetch_data;
 
 use clap::{Parser, Subcommand};
@@ -22,11 +25,14 @@ enum Task {
     FetchData(fetch_data::Args),
     /// Run the kernel benchmarks (criterion) and print one table of GFLOP/s, GB/s and ratios.
     Bench(bench::Args),
+    /// Time MNIST training epochs of `length train` with SGD and Adam: s/epoch, samples/s, GFLOP/s.
+    BenchEpoch(epoch::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().task {
         Task::FetchData(args) => fetch_data::run(args),
         Task::Bench(args) => bench::run(args),
+        Task::BenchEpoch(args) => epoch::run(args),
     }
 }

@@ -10,7 +10,7 @@
 
 use length_tensor::Tensor;
 
-use crate::{Graph, NodeId, Optimizer, Value};
+use crate::{Graph, NodeId, Optimizer, Value, pool};
 
 impl Graph<'_> {
     /// Computes every gradient of `output` and trains: each layer hands its parameter gradients
@@ -42,20 +42,20 @@ impl Graph<'_> {
         };
         let seed = self.seed_gradient(output);
         for node in &mut self.nodes {
-            node.gradient = None;
+            if let Some(old) = node.gradient.take() {
+                pool::recycle(old);
+            }
         }
         self.nodes[output.0].gradient = Some(seed);
 
+        let mut needs_gradient = Vec::new(); // one allocation for the whole pass
         for op in self.ops[..=last_op].iter_mut().rev() {
             let nodes = &self.nodes;
             let Some(output_gradient) = nodes[op.output.0].gradient.as_ref() else {
                 continue; // the output does not depend on this op
             };
-            let needs_gradient: Vec<bool> = op
-                .inputs
-                .iter()
-                .map(|id| nodes[id.0].needs_gradient)
-                .collect();
+            needs_gradient.clear();
+            needs_gradient.extend(op.inputs.iter().map(|id| nodes[id.0].needs_gradient));
             let is_layer = op.function.needs_optimizer();
             if !is_layer && !needs_gradient.contains(&true) {
                 continue; // nothing to compute: no input wants a gradient, no parameters
@@ -83,9 +83,13 @@ impl Graph<'_> {
 
             for (&input, gradient) in op.inputs.iter().zip(gradients) {
                 let node = &mut self.nodes[input.0];
-                let Some(gradient) = gradient.filter(|_| node.needs_gradient) else {
+                let Some(gradient) = gradient else {
                     continue;
                 };
+                if !node.needs_gradient {
+                    pool::recycle(gradient); // computed, but nobody reads it
+                    continue;
+                }
                 assert_eq!(
                     gradient.shape(),
                     node.value.shape(),
@@ -95,7 +99,10 @@ impl Graph<'_> {
                     node.value.shape()
                 );
                 match &mut node.gradient {
-                    Some(sum) => *sum += &gradient,
+                    Some(sum) => {
+                        *sum += &gradient;
+                        pool::recycle(gradient);
+                    }
                     None => node.gradient = Some(gradient),
                 }
             }
@@ -114,7 +121,9 @@ impl Graph<'_> {
                  first, or start from a scalar such as a loss",
                 output.0
             );
-            Tensor::ones(shape)
+            let mut seed = pool::take(shape);
+            seed.fill(1.0);
+            seed
         })
     }
 }

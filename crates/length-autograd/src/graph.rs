@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use length_tensor::{Labels, Tensor};
 use ndarray::{Array, Dimension};
 
-use crate::{AutogradError, Function, Value};
+use crate::{AutogradError, Function, Value, pool};
 
 /// A handle to a node of a [`Graph`]: a plain index, cheap to copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,6 +37,19 @@ pub(crate) struct Node {
     pub(crate) needs_gradient: bool,
     /// The name of an input, shown as `input[name]`; unused for computed values.
     pub(crate) name: Cow<'static, str>,
+}
+
+/// A node's arrays go back to the [`pool`](crate::pool) when the graph drops it, for the next
+/// step's functions to fill again.
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Value::Tensor(value) = &mut self.value {
+            pool::recycle(std::mem::take(value));
+        }
+        if let Some(gradient) = self.gradient.take() {
+            pool::recycle(gradient);
+        }
+    }
 }
 
 /// One application of a function: which nodes went in, which node came out.

@@ -29,6 +29,16 @@
 //! There are no reference-counted cells: the backward pass walks the op list in reverse and
 //! indexes the node vector.
 //!
+//! ## Where a step's arrays come from
+//!
+//! Every training step computes arrays of the same shapes again. Rather than allocating them
+//! afresh, functions take their outputs from the [`pool`] (`pool::take(shape)`, contents to be
+//! overwritten), and when a graph is dropped, each node hands its value and gradient back to the
+//! pool (`pool::recycle`). The next step's functions get the same buffers, still warm in the
+//! cache; after the first step a training loop allocates almost nothing. The pool is one per
+//! thread, bounded in buffers and bytes; the [`Function`] trait does not change for it: a
+//! function you write may allocate its output any way it likes, and its arrays are recycled too.
+//!
 //! ## Example
 //!
 //! ```
@@ -61,6 +71,7 @@ mod initializer;
 pub mod inputs;
 mod layer;
 mod optimizer;
+pub mod pool;
 mod value;
 mod visualize;
 

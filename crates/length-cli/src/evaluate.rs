@@ -65,7 +65,11 @@ pub fn measure(model: &MLP, samples: &Samples, batch_size: usize) -> anyhow::Res
 
 /// Runs `length evaluate`.
 pub fn run(args: EvaluateArgs) -> anyhow::Result<()> {
-    crate::configure_threads(args.common.threads)?;
+    crate::on_thread_pool(args.common.threads, || evaluate(args))
+}
+
+/// Loads the model and the test set, measures, prints.
+fn evaluate(args: EvaluateArgs) -> anyhow::Result<()> {
     let loaded = model::load(&args.model)?;
     let name = args
         .data_set

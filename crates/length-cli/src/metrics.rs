@@ -60,12 +60,16 @@ pub struct EpochMetrics {
     pub test_loss: f64,
     /// Test accuracy over every test sample.
     pub test_accuracy: f64,
-    /// Wall-clock seconds the epoch's training took (without the test pass).
+    /// Wall-clock seconds the epoch's training loop took (without the test pass).
     pub seconds: f64,
+    /// Training samples per second of the training loop.
+    pub samples_per_second: f64,
+    /// Effective matmul speed of the training loop, GFLOP/s (see `throughput.rs`).
+    pub gflop_per_second: f64,
 }
 
 /// The column names, in the order of CSV columns and JSON keys.
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 9] = [
     "epoch",
     "learning_rate",
     "train_loss",
@@ -73,6 +77,8 @@ const COLUMNS: [&str; 7] = [
     "test_loss",
     "test_accuracy",
     "seconds",
+    "samples_per_second",
+    "gflop_per_second",
 ];
 
 /// Writes [`EpochMetrics`] rows to a file, flushing after each so a crash keeps what was written.
@@ -102,14 +108,16 @@ impl MetricsWriter {
         match self.format {
             MetricsFormat::Csv => writeln!(
                 self.out,
-                "{},{},{},{},{},{},{:.3}",
+                "{},{},{},{},{},{},{:.3},{:.0},{:.2}",
                 row.epoch,
                 row.learning_rate,
                 row.train_loss,
                 row.train_accuracy,
                 row.test_loss,
                 row.test_accuracy,
-                row.seconds
+                row.seconds,
+                row.samples_per_second,
+                row.gflop_per_second
             )?,
             MetricsFormat::JsonLines => {
                 let object = serde_json::json!({
@@ -120,6 +128,8 @@ impl MetricsWriter {
                     COLUMNS[4]: finite_or_null(row.test_loss),
                     COLUMNS[5]: finite_or_null(row.test_accuracy),
                     COLUMNS[6]: (row.seconds * 1000.0).round() / 1000.0,
+                    COLUMNS[7]: row.samples_per_second.round(),
+                    COLUMNS[8]: (row.gflop_per_second * 100.0).round() / 100.0,
                 });
                 writeln!(self.out, "{object}")?;
             }
@@ -155,6 +165,8 @@ mod tests {
             test_loss: 0.125,
             test_accuracy: 0.75,
             seconds: 1.5,
+            samples_per_second: 40_000.0,
+            gflop_per_second: 128.3,
         }
     }
 
@@ -180,9 +192,10 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "epoch,learning_rate,train_loss,train_accuracy,test_loss,test_accuracy,seconds",
-                "1,0.1,0.25,0.5,0.125,0.75,1.500",
-                "2,0.1,0.25,0.5,0.125,0.75,1.500",
+                "epoch,learning_rate,train_loss,train_accuracy,test_loss,test_accuracy,seconds,\
+                 samples_per_second,gflop_per_second",
+                "1,0.1,0.25,0.5,0.125,0.75,1.500,40000,128.30",
+                "2,0.1,0.25,0.5,0.125,0.75,1.500,40000,128.30",
             ]
         );
     }
@@ -198,6 +211,8 @@ mod tests {
         assert_eq!(value["epoch"], 3);
         assert_eq!(value["test_accuracy"], 0.75);
         assert_eq!(value["seconds"], 1.5);
+        assert_eq!(value["samples_per_second"], 40_000.0);
+        assert_eq!(value["gflop_per_second"], 128.3);
         assert_eq!(value["learning_rate"], 0.1);
         assert_eq!(value.as_object().unwrap().len(), COLUMNS.len());
     }

@@ -204,6 +204,8 @@ mod tests {
                 test_loss: 1.1 / epoch as f64,
                 test_accuracy: 0.78 + 0.05 * epoch as f64,
                 seconds: 1.0,
+                samples_per_second: 60_000.0,
+                gflop_per_second: 192.45,
             })
             .collect()
     }

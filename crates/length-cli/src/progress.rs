@@ -12,6 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::metrics::Tally;
 
+/// The bar's loss, accuracy and speed are refreshed every this many iterations (the bar itself
+/// redraws at most 20 times a second anyway).
+const BAR_MESSAGE_EVERY: usize = 16;
+
 /// Whether progress should be drawn as a live bar (stderr is a terminal).
 pub fn is_live() -> bool {
     std::io::stderr().is_terminal()
@@ -58,18 +62,22 @@ impl EpochProgress {
 
     /// Reports that `iteration` (1-based) is done, with the epoch's running figures so far.
     pub fn update(&self, iteration: usize, running: &Tally) {
-        let seconds = self.start.elapsed().as_secs_f64();
-        let facts = running_facts(running, seconds);
+        // The facts are formatted only when shown: a training step should not pay for text.
+        let facts = || running_facts(running, self.start.elapsed().as_secs_f64());
         match &self.bar {
             Some(bar) => {
                 bar.set_position(iteration as u64);
-                bar.set_message(facts);
+                if iteration.is_multiple_of(BAR_MESSAGE_EVERY) || iteration == self.total_batches {
+                    bar.set_message(facts());
+                }
             }
             None => {
                 if self.print_every > 0 && iteration.is_multiple_of(self.print_every) {
                     println!(
-                        "{}  iteration {iteration}/{}  {facts}",
-                        self.label, self.total_batches
+                        "{}  iteration {iteration}/{}  {}",
+                        self.label,
+                        self.total_batches,
+                        facts()
                     );
                 }
             }

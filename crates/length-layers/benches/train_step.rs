@@ -1,15 +1,15 @@
 //! One training step of the course notebook's ActivatedMLP (784-512-512-10, ReLU, MSE) on a
-//! batch of 64, against the bare kernels the step is made of: the difference is what the graph
-//! costs (bookkeeping, allocation, element-wise passes).
+//! batch of 64, as `length train` runs it (`train_step`), with SGD and with Adam, against the bare
+//! matrix products the step is made of: the difference is what the rest costs (graph
+//! bookkeeping, element-wise passes, loss, the optimizer's update).
 //!
 //! Run: `cargo bench -p length-layers --bench train_step`.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use length_autograd::Graph;
-use length_layers::{ActivatedMLP, Model};
-use length_optim::Sgd;
+use length_layers::{ActivatedMLP, train_step};
+use length_optim::{Adam, Sgd};
 use length_tensor::{Labels, matmul_a_b, matmul_a_bt_into, matmul_at_b};
 use ndarray::Array2;
 
@@ -21,22 +21,27 @@ fn images() -> Array2<f32> {
     })
 }
 
-fn train_step(c: &mut Criterion) {
+fn train_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("activated_mlp_batch_64");
     group.sample_size(20);
     let images = images();
     let labels = Labels::from_shape_fn(BATCH, |i| (i % 10) as u32);
 
     let mut model = ActivatedMLP::new();
-    let mut optimizer = Sgd::with_learning_rate(0.001);
-    group.bench_function("graph_train_step", |b| {
+    let mut sgd = Sgd::with_learning_rate(0.001);
+    group.bench_function("train_step_sgd", |b| {
         b.iter(|| {
-            let mut graph = Graph::new();
-            let x = graph.constant(images.clone());
-            let t = graph.labels(labels.clone());
-            let pass = model.forward_with_loss(&mut graph, x, t).unwrap();
-            graph.backward(pass.loss, &mut optimizer);
-            black_box(graph.scalar(pass.loss))
+            let step = train_step(&mut *model, &mut sgd, images.view(), labels.view()).unwrap();
+            black_box(step.loss)
+        })
+    });
+
+    let mut model = ActivatedMLP::new();
+    let mut adam = Adam::with_learning_rate(0.0001);
+    group.bench_function("train_step_adam", |b| {
+        b.iter(|| {
+            let step = train_step(&mut *model, &mut adam, images.view(), labels.view()).unwrap();
+            black_box(step.loss)
         })
     });
 
@@ -73,5 +78,5 @@ fn train_step(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, train_step);
+criterion_group!(benches, train_steps);
 criterion_main!(benches);

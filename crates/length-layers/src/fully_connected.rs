@@ -15,12 +15,16 @@
 //! contiguous in the dot products of the forward pass (`x · (Wᵀ)ᵀ`, the `matmul_a_bt` kernel,
 //! with the bias added in the same pass), and the weight gradient `gᵀ · x` comes out in the
 //! stored layout. [`FullyConnected::weights`] shows the (inputs, outputs) matrix of the formula.
+//!
+//! The layer keeps its parameter gradients in arrays of its own, overwritten every step; its
+//! output and its input's gradient are written into buffers from `length_autograd::pool`, which
+//! the graph recycles when it is dropped. So a training step allocates nothing here.
 
 use length_autograd::{
-    AutogradError, Function, Initializer, Layer, LayerId, Optimizer, Value, inputs,
+    AutogradError, Function, Initializer, Layer, LayerId, Optimizer, Value, inputs, pool,
 };
 use length_tensor::{
-    Matrix, Tensor, column_sums_into, matmul_a_b, matmul_a_bt_into, matmul_at_b_into,
+    Matrix, Tensor, column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into,
 };
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2,
@@ -190,7 +194,7 @@ impl Function for FullyConnected {
                 ),
             ));
         }
-        let mut y = Array2::zeros((x.nrows(), self.num_outputs()));
+        let mut y = pool::take((x.nrows(), self.num_outputs()));
         matmul_a_bt_into(x, self.weights.view(), Some(self.bias.view()), y.view_mut());
         Ok(y.into_dyn())
     }
@@ -207,10 +211,15 @@ impl Function for FullyConnected {
             .view()
             .into_dimensionality::<Ix2>()
             .expect("the output gradient has the output's shape");
-        matmul_at_b_into(g, x, self.weight_gradient.view_mut()); // gᵀ · x = ∂L/∂Wᵀ
+        // The parameter gradients come last, so they are still in the cache when the graph hands
+        // them to the optimizer right after this.
+        let input_gradient = needs_gradient[0].then(|| {
+            let mut gradient = pool::take(x.raw_dim());
+            matmul_a_b_into(g, self.weights.view(), gradient.view_mut()); // g · W = ∂L/∂x
+            gradient.into_dyn()
+        });
         column_sums_into(g, self.bias_gradient.view_mut());
-        let input_gradient =
-            needs_gradient[0].then(|| matmul_a_b(g, self.weights.view()).into_dyn());
+        matmul_at_b_into(g, x, self.weight_gradient.view_mut()); // gᵀ · x = ∂L/∂Wᵀ
         vec![input_gradient]
     }
 

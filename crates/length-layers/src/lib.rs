@@ -9,6 +9,8 @@
 //!   [`ActivatedMLP`] (the same with ReLU), and any MLP from an [`MlpConfig`]: sizes,
 //!   [`Activation`], [`Loss`], dropout, [`WeightInit`], seed. Models implement [`Model`]:
 //!   training on a graph, inference without one, named parameters for checkpoints.
+//! - [`train_step`]: one step of a training loop, as `length train` runs it (the loop below,
+//!   with the batch copied into a recycled buffer and the correct predictions counted).
 //!
 //! ## One training step
 //!
@@ -30,7 +32,7 @@
 //! let mut losses = Vec::new();
 //! for _ in 0..20 {
 //!     let mut graph = Graph::new();
-//!     let x = graph.constant(images.clone()); // a real loop moves each batch in: no copy
+//!     let x = graph.constant(images.clone()); // the graph owns its values (train_step pools this)
 //!     let t = graph.labels(labels.clone());
 //!     let pass = model.forward_with_loss(&mut graph, x, t)?;
 //!     let accuracy = graph.apply(Accuracy, &[pass.logits, t])?;
@@ -57,6 +59,7 @@ mod initializers;
 mod loss;
 mod mlp;
 mod model;
+mod train_step;
 
 pub use activated_mlp::ActivatedMLP;
 pub use activation::Activation;
@@ -67,3 +70,4 @@ pub use initializers::{Normal, Xavier};
 pub use loss::Loss;
 pub use mlp::MLP;
 pub use model::{ForwardPass, Model};
+pub use train_step::{StepOutcome, train_step};

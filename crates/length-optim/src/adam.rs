@@ -17,6 +17,10 @@
 //! computed once per step (in `f64`):
 //! `delta = (η / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)`.
 //!
+//! Moments smaller than `f32::MIN_POSITIVE` (subnormal numbers) are set to zero, which keeps the
+//! update fast and changes no parameter by anything it can represent (see
+//! `fused::flush_subnormal`).
+//!
 //! State is kept per layer ([`LayerId`]), per parameter within the layer; two layers never share
 //! moments or step counts.
 //!
@@ -43,7 +47,7 @@ use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use crate::error::{ConfigError, decay_rate, non_negative};
-use crate::fused;
+use crate::fused::{self, flush_subnormal};
 use crate::state::{assert_parameters_match, assert_state_matches, zeros_like};
 
 /// Hyperparameters of [`Adam`]; the defaults are LENGTH's (and the paper's).
@@ -138,8 +142,8 @@ impl Step {
     /// Updates one parameter's moments and returns the delta to subtract from it.
     #[inline(always)]
     pub(crate) fn delta(self, m: &mut f32, v: &mut f32, g: f32) -> f32 {
-        *m = self.beta1 * *m + self.one_minus_beta1 * g;
-        *v = self.beta2 * *v + self.one_minus_beta2 * (g * g);
+        *m = flush_subnormal(self.beta1 * *m + self.one_minus_beta1 * g);
+        *v = flush_subnormal(self.beta2 * *v + self.one_minus_beta2 * (g * g));
         self.step_size * *m / (v.sqrt() / self.sqrt_bias_correction2 + self.eps)
     }
 }
@@ -266,5 +270,36 @@ impl Optimizer for Adam {
 
     fn set_learning_rate(&mut self, learning_rate: f32) {
         self.config.learning_rate = learning_rate;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::array;
+
+    use super::*;
+
+    #[test]
+    fn moments_that_decay_below_the_normal_range_become_zero() {
+        // After one gradient of 1e-30, m = 1e-31 and v = 1e-63, which rounds to 0 in f32. With
+        // zero gradients m decays by 0.9 a step and would be subnormal after about 150 steps.
+        let mut adam = Adam::default();
+        let layer = LayerId::fresh();
+        adam.run_update_rule(&[array![1e-30f32, 1.0].into_dyn().view()], layer);
+        let zero = array![0.0f32, 0.0].into_dyn();
+        for _ in 0..200 {
+            adam.run_update_rule(&[zero.view()], layer);
+            let state = &adam.layers[&layer];
+            for value in state.first_moments[0]
+                .iter()
+                .chain(&state.second_moments[0])
+            {
+                assert!(!value.is_subnormal(), "a subnormal moment: {value:e}");
+            }
+        }
+        let state = &adam.layers[&layer];
+        assert_eq!(state.first_moments[0][0], 0.0);
+        // The other element's moments are still normal numbers and keep decaying.
+        assert!(state.first_moments[0][1] > 0.0 && state.second_moments[0][1] > 0.0);
     }
 }

@@ -12,11 +12,31 @@
 //! (row-major, contiguous) layout take a sequential [`ndarray::Zip`] instead, which pairs
 //! elements by index whatever their strides.
 //!
+//! Each sequential loop is compiled three times, for AVX-512, AVX2 and the SSE2 baseline, and runs
+//! the widest the CPU supports (`widest_simd`): Adam's square root and two divisions per element
+//! take half the time with 16 lanes as with 4.
+//!
 //! The closures receive mutable references to the outputs and the gradient value, in that order.
 //! Pass `move` closures: captured by value, their constants stay in registers.
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
 use rayon::prelude::*;
+
+/// `x`, or zero if `x` is subnormal (nonzero but smaller in magnitude than `f32::MIN_POSITIVE`,
+/// about 1.2·10⁻³⁸).
+///
+/// Optimizer state that decays geometrically (a moment `m ← β·m` whose gradient has become 0, as
+/// for the weights of a pixel that is almost always blank or of a unit that ReLU switched off)
+/// sinks into the subnormal range after some hundred steps. x86 CPUs handle arithmetic on
+/// subnormal numbers in microcode, around a hundred cycles per operation, which made an MNIST
+/// epoch with Adam three times slower than with SGD. Flushing the state to zero stops that; what
+/// it changes is far below the precision of any parameter (a subnormal moment moves a parameter
+/// by less than `η · 1.2·10⁻³⁸ / ε` ≈ 10⁻³³). NaN and infinities pass unchanged. The comparison
+/// and the select vectorise, so the pass stays as fast as before.
+#[inline(always)]
+pub(crate) fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
+}
 
 /// Arrays with at least this many elements are updated in parallel.
 pub(crate) const PARALLEL_THRESHOLD: usize = 1 << 15;
@@ -119,17 +139,28 @@ pub(crate) fn zip_3<F>(
 // The sequential loops over equal-length slices. `f` comes by value (it is `Copy`, and the
 // optimizers pass `move` closures holding a few `f32` constants), so the constants live in
 // registers and the compiler can vectorise the loop: nothing it reads can alias what it writes.
+// Each loop is compiled for the widest vectors the CPU has (see `widest_simd`).
 
 fn slices_1<F: Fn(&mut f32, f32)>(f: F, a: &mut [f32], gradient: &[f32]) {
-    for (a, &g) in a.iter_mut().zip(gradient) {
-        f(a, g);
-    }
+    widest_simd(
+        #[inline(always)]
+        || {
+            for (a, &g) in a.iter_mut().zip(gradient) {
+                f(a, g);
+            }
+        },
+    );
 }
 
 fn slices_2<F: Fn(&mut f32, &mut f32, f32)>(f: F, a: &mut [f32], b: &mut [f32], gradient: &[f32]) {
-    for ((a, b), &g) in a.iter_mut().zip(b).zip(gradient) {
-        f(a, b, g);
-    }
+    widest_simd(
+        #[inline(always)]
+        || {
+            for ((a, b), &g) in a.iter_mut().zip(b).zip(gradient) {
+                f(a, b, g);
+            }
+        },
+    );
 }
 
 fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
@@ -139,9 +170,57 @@ fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
     c: &mut [f32],
     gradient: &[f32],
 ) {
-    for (((a, b), c), &g) in a.iter_mut().zip(b).zip(c).zip(gradient) {
-        f(a, b, c, g);
+    widest_simd(
+        #[inline(always)]
+        || {
+            for (((a, b), c), &g) in a.iter_mut().zip(b).zip(c).zip(gradient) {
+                f(a, b, c, g);
+            }
+        },
+    );
+}
+
+/// Runs `pass` compiled for the widest SIMD instructions this CPU has: AVX-512 (16 floats at a
+/// time), AVX2 (8), or the x86-64 baseline SSE2 (4) that the crate is built for.
+///
+/// The update rules are a handful of multiplies, adds, a square root and divisions per element;
+/// with 16 lanes instead of 4, Adam's pass runs about twice as fast. The results are the same bits
+/// on every path: each lane does the same IEEE-754 operations, and Rust never fuses a multiply
+/// and an add into an FMA on its own. (On other architectures `pass` simply runs as compiled.)
+#[inline(always)]
+fn widest_simd(pass: impl FnOnce()) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F: it was detected just above.
+            return unsafe { with_avx512(pass) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2: it was detected just above.
+            return unsafe { with_avx2(pass) };
+        }
     }
+    pass()
+}
+
+/// `pass()`, with `pass` inlined and compiled for AVX-512F.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn with_avx512(pass: impl FnOnce()) {
+    pass()
+}
+
+/// `pass()`, with `pass` inlined and compiled for AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn with_avx2(pass: impl FnOnce()) {
+    pass()
 }
 
 #[cfg(test)]
@@ -196,6 +275,44 @@ mod tests {
         assert_eq!(a1, a2);
         assert_eq!(b1, b2);
         assert_eq!(c1, c2);
+    }
+
+    #[test]
+    fn subnormals_flush_to_zero_and_everything_else_passes() {
+        let smallest_normal = f32::MIN_POSITIVE;
+        assert_eq!(flush_subnormal(smallest_normal / 2.0), 0.0);
+        assert_eq!(flush_subnormal(-smallest_normal / 1024.0), 0.0);
+        for x in [
+            smallest_normal,
+            -smallest_normal,
+            1.0,
+            -3e-20,
+            0.0,
+            f32::INFINITY,
+        ] {
+            assert_eq!(flush_subnormal(x), x);
+        }
+        assert!(flush_subnormal(f32::NAN).is_nan());
+    }
+
+    #[test]
+    fn every_simd_path_gives_the_same_bits() {
+        // The loops take the widest path the CPU has; the same element-wise formula on a plain
+        // scalar loop must give the same bits (no fused multiply-add, exact sqrt and division).
+        let len = 1000;
+        let gradient = wiggle(len, 5);
+        let formula = |a: &mut f32, b: &mut f32, g: f32| {
+            *b = 0.999 * *b + 0.001 * (g * g);
+            *a -= 0.01 * g / (b.sqrt() / 0.3 + 1e-8);
+        };
+        let (mut a, mut b) = (wiggle(len, 6), wiggle(len, 7).mapv(f32::abs));
+        let (mut a_scalar, mut b_scalar) = (a.clone(), b.clone());
+        zip_2(a.view_mut(), b.view_mut(), gradient.view(), formula);
+        for ((a, b), &g) in a_scalar.iter_mut().zip(&mut b_scalar).zip(&gradient) {
+            formula(a, b, g);
+        }
+        assert_eq!(a, a_scalar);
+        assert_eq!(b, b_scalar);
     }
 
     #[test]

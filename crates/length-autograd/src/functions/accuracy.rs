@@ -35,7 +35,7 @@ impl Function for Accuracy {
             .filter(|&(&predicted, &label)| predicted == label as usize)
             .count();
         let fraction = correct as f64 / scores.nrows().max(1) as f64;
-        Ok(Tensor::from_elem(vec![], fraction as f32))
+        Ok(super::scalar(fraction as f32))
     }
 
     fn backward(

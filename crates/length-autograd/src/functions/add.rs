@@ -3,8 +3,9 @@
 //! Both inputs must have the same shape (no broadcasting).
 
 use length_tensor::Tensor;
+use ndarray::Zip;
 
-use crate::{AutogradError, Function, Value, inputs};
+use crate::{AutogradError, Function, Value, inputs, pool};
 
 /// `a + b` element by element, LENGTH's `add`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,7 +26,12 @@ impl Function for Add {
                 format!("cannot add shapes {:?} and {:?}", a.shape(), b.shape()),
             ));
         }
-        Ok(a + b)
+        let mut sum = pool::take(a.raw_dim());
+        Zip::from(&mut sum)
+            .and(a)
+            .and(b)
+            .for_each(|s, &a, &b| *s = a + b);
+        Ok(sum)
     }
 
     fn backward(
@@ -37,7 +43,7 @@ impl Function for Add {
     ) -> Vec<Option<Tensor>> {
         needs_gradient
             .iter()
-            .map(|&needed| needed.then(|| output_gradient.clone()))
+            .map(|&needed| needed.then(|| pool::copied(output_gradient.view())))
             .collect()
     }
 }

@@ -16,7 +16,7 @@ use ndarray::Zip;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{AutogradError, Function, Value, inputs};
+use crate::{AutogradError, Function, Value, inputs, pool};
 
 /// Dropout with a fixed ratio, LENGTH's `dropout(x, dropout_ratio, train)`.
 ///
@@ -120,10 +120,15 @@ impl Function for Dropout {
         inputs::expect_count(NAME, inputs, 1);
         let x = inputs::tensor(NAME, inputs, 0)?;
         if !self.training {
-            return Ok(x.clone());
+            return Ok(pool::copied(x.view()));
         }
         self.draw_mask(x.shape());
-        Ok(x * &self.mask)
+        let mut y = pool::take(x.raw_dim());
+        Zip::from(&mut y)
+            .and(x)
+            .and(&self.mask)
+            .for_each(|y, &x, &m| *y = x * m);
+        Ok(y)
     }
 
     fn backward(
@@ -134,12 +139,13 @@ impl Function for Dropout {
         _needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
         if !self.training {
-            return vec![Some(output_gradient.clone())];
+            return vec![Some(pool::copied(output_gradient.view()))];
         }
-        let mut gradient = output_gradient.clone();
+        let mut gradient = pool::take(output_gradient.raw_dim());
         Zip::from(&mut gradient)
+            .and(output_gradient)
             .and(&self.mask)
-            .for_each(|g, &m| *g *= m);
+            .for_each(|d, &g, &m| *d = g * m);
         vec![Some(gradient)]
     }
 }

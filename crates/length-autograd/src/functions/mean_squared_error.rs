@@ -12,7 +12,7 @@
 use length_tensor::Tensor;
 use ndarray::{Ix2, Zip};
 
-use crate::{AutogradError, Function, Value, inputs};
+use crate::{AutogradError, Function, Value, inputs, pool};
 
 /// The mean of `(x − target)²` over all elements, LENGTH's `mean_squared_error`.
 ///
@@ -57,7 +57,7 @@ impl Function for MeanSquaredError {
             }
         };
         let mean = squared_sum / x.len().max(1) as f64;
-        Ok(Tensor::from_elem(vec![], mean as f32))
+        Ok(super::scalar(mean as f32))
     }
 
     fn backward(
@@ -70,23 +70,38 @@ impl Function for MeanSquaredError {
         let x = inputs[0].as_tensor().expect("forward checked x");
         let g = output_gradient.iter().next().copied().unwrap_or_default();
         let scale = 2.0 * g / x.len().max(1) as f32;
-        let mut gradient = x.clone();
+        let mut gradient = pool::take(x.raw_dim());
         match inputs[1] {
             Value::Tensor(target) => {
                 Zip::from(&mut gradient)
+                    .and(x)
                     .and(target)
-                    .for_each(|d, &t| *d = scale * (*d - t));
-                let target_gradient = needs_gradient[1].then(|| -&gradient);
+                    .for_each(|d, &x, &t| *d = scale * (x - t));
+                let target_gradient = needs_gradient[1].then(|| {
+                    let mut negated = pool::take(gradient.raw_dim());
+                    Zip::from(&mut negated)
+                        .and(&gradient)
+                        .for_each(|n, &d| *n = -d);
+                    negated
+                });
                 vec![Some(gradient), target_gradient]
             }
             Value::Labels(labels) => {
-                let mut matrix = gradient
+                let x = x
+                    .view()
                     .into_dimensionality::<Ix2>()
                     .expect("forward checked x");
-                for ((i, j), d) in matrix.indexed_iter_mut() {
-                    *d = scale * (*d - one_hot(labels[i], j));
+                let mut matrix = gradient
+                    .view_mut()
+                    .into_dimensionality::<Ix2>()
+                    .expect("x is a matrix");
+                for ((mut d, x), &label) in matrix.rows_mut().into_iter().zip(x.rows()).zip(labels)
+                {
+                    for (j, (d, &x)) in d.iter_mut().zip(x).enumerate() {
+                        *d = scale * (x - one_hot(label, j));
+                    }
                 }
-                vec![Some(matrix.into_dyn()), None]
+                vec![Some(gradient), None]
             }
         }
     }

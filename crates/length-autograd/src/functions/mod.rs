@@ -32,6 +32,14 @@ pub use softmax::Softmax;
 pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 pub use sum::Sum;
 
+/// A scalar (shape `()`) holding `value`, in a buffer from the [`pool`](crate::pool): the output
+/// of the losses, of [`Sum`] and of [`Accuracy`].
+pub(crate) fn scalar(value: f32) -> length_tensor::Tensor {
+    let mut tensor = crate::pool::take(ndarray::IxDyn(&[]));
+    tensor.fill(value);
+    tensor
+}
+
 /// Seeded random data for the tests, like LENGTH's `np.random.uniform(low, high, shape)`.
 #[cfg(test)]
 pub(crate) fn uniform(shape: &[usize], low: f32, high: f32, seed: u64) -> length_tensor::Tensor {

@@ -1,10 +1,11 @@
 //! The rectified linear unit: `y = max(x, 0)`, so `∂L/∂x = g · [x > 0]`.
 //!
-//! Backward reads the mask from the output: `y > 0` exactly where `x > 0`.
+//! Backward reads the mask from the output: `y > 0` exactly where `x > 0`. Both directions write
+//! into buffers from the [`pool`](crate::pool), one pass each.
 
 use length_tensor::{Tensor, relu_backward_into, relu_into};
 
-use crate::{AutogradError, Function, Value, inputs};
+use crate::{AutogradError, Function, Value, inputs, pool};
 
 /// `max(x, 0)` element by element, LENGTH's `relu`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,7 +19,7 @@ impl Function for ReLU {
     fn forward(&mut self, inputs: &[&Value]) -> Result<Tensor, AutogradError> {
         inputs::expect_count("ReLU", inputs, 1);
         let x = inputs::tensor("ReLU", inputs, 0)?;
-        let mut y = Tensor::zeros(x.raw_dim());
+        let mut y = pool::take(x.raw_dim());
         relu_into(x.view(), y.view_mut());
         Ok(y)
     }
@@ -30,7 +31,7 @@ impl Function for ReLU {
         output_gradient: &Tensor,
         _needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
-        let mut gradient = Tensor::zeros(output.raw_dim());
+        let mut gradient = pool::take(output.raw_dim());
         relu_backward_into(output.view(), output_gradient.view(), gradient.view_mut());
         vec![Some(gradient)]
     }

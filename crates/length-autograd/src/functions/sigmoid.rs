@@ -5,7 +5,7 @@
 use length_tensor::{Tensor, sigmoid};
 use ndarray::Zip;
 
-use crate::{AutogradError, Function, Value, inputs};
+use crate::{AutogradError, Function, Value, inputs, pool};
 
 /// `1 / (1 + e⁻ˣ)` element by element, LENGTH's `sigmoid`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -28,7 +28,7 @@ impl Function for Sigmoid {
         output_gradient: &Tensor,
         _needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
-        let mut gradient = Tensor::zeros(output.raw_dim());
+        let mut gradient = pool::take(output.raw_dim());
         Zip::from(&mut gradient)
             .and(output)
             .and(output_gradient)

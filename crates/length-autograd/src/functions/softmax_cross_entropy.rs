@@ -37,7 +37,7 @@ impl Function for SoftmaxCrossEntropy {
             .map(|(i, &t)| f64::from(log_probabilities[[i, t as usize]]))
             .sum();
         let mean = -total / scores.nrows().max(1) as f64;
-        Ok(Tensor::from_elem(vec![], mean as f32))
+        Ok(super::scalar(mean as f32))
     }
 
     fn backward(

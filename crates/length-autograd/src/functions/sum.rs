@@ -2,7 +2,8 @@
 
 use length_tensor::Tensor;
 
-use crate::{AutogradError, Function, Value, inputs};
+use super::scalar;
+use crate::{AutogradError, Function, Value, inputs, pool};
 
 /// The sum of every element of a tensor, as a scalar (shape `()`), LENGTH's `sum`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,7 +18,7 @@ impl Function for Sum {
         inputs::expect_count("Sum", inputs, 1);
         let x = inputs::tensor("Sum", inputs, 0)?;
         let total: f64 = x.iter().map(|&v| f64::from(v)).sum();
-        Ok(Tensor::from_elem(vec![], total as f32))
+        Ok(scalar(total as f32))
     }
 
     fn backward(
@@ -28,7 +29,9 @@ impl Function for Sum {
         _needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
         let g = output_gradient.iter().next().copied().unwrap_or_default();
-        vec![Some(Tensor::from_elem(inputs[0].shape(), g))]
+        let mut gradient = pool::take(inputs[0].shape());
+        gradient.fill(g);
+        vec![Some(gradient)]
     }
 }
 
