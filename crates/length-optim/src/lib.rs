@@ -22,8 +22,8 @@
 //! rayon; the result is bit-identical for any number of threads, and bit-identical to
 //! subtracting the deltas of `run_update_rule` (both use one scalar formula). The passes are
 //! compiled for the widest SIMD the CPU has (AVX-512, AVX2 or SSE2, chosen at run time; the same
-//! bits on each), and optimizer state that decays into subnormal numbers is flushed to zero,
-//! which x86 CPUs would otherwise process a hundred times slower.
+//! bits on each), and optimizer state that decays towards the subnormal numbers is flushed to
+//! zero, which x86 CPUs would otherwise compute with a hundred times slower.
 //!
 //! **Schedules** ([`schedule`]) give the learning rate of each epoch: [`Constant`],
 //! [`StepDecay`] (with the course notebook's rule), [`Cosine`].

@@ -16,7 +16,7 @@
 //! learning rate into the velocity; the two agree while `η` is constant.)
 //!
 //! Velocities are kept per layer ([`LayerId`]) and per parameter within the layer. A velocity
-//! that decays below `f32::MIN_POSITIVE` is set to zero (see `fused::flush_subnormal`).
+//! that decays below 10⁻³⁰ is set to zero (see `fused::flush_tiny`).
 //!
 //! ```
 //! use length_autograd::{LayerId, Optimizer};
@@ -40,7 +40,7 @@ use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use crate::error::{ConfigError, non_negative};
-use crate::fused::{self, flush_subnormal};
+use crate::fused::{self, flush_tiny};
 use crate::state::{assert_parameters_match, assert_state_matches, zeros_like};
 
 /// Hyperparameters of [`Momentum`].
@@ -94,7 +94,7 @@ impl Step {
     /// Updates one velocity and returns the delta to subtract from its parameter.
     #[inline(always)]
     fn delta(self, velocity: &mut f32, g: f32) -> f32 {
-        *velocity = flush_subnormal(self.momentum * *velocity + g);
+        *velocity = flush_tiny(self.momentum * *velocity + g);
         if self.nesterov {
             self.learning_rate * (g + self.momentum * *velocity)
         } else {
