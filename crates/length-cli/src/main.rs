@@ -14,7 +14,8 @@
 //! helpers each have one job: `args.rs` (options and their validation), `data.rs` (loading and
 //! fetching the data), `model.rs` (building a model, to and from a checkpoint), `checkpoint.rs`
 //! (safetensors files), `metrics.rs` (averages and the metrics file), `progress.rs` (progress
-//! bar or log lines), `throughput.rs` (samples/s and GFLOP/s), `plot.rs` (learning curves),
+//! bar or log lines), `throughput.rs` (samples/s and GFLOP/s), `governor.rs` (all cores or one, as
+//! measured), `plot.rs` (learning curves),
 //! `image.rs` (PNG input), `interrupt.rs` (Ctrl-C).
 //!
 //! Exit codes: 0 on success; 2 for a bad command line (clap's own errors, every value's
@@ -27,6 +28,7 @@ mod args;
 mod checkpoint;
 mod data;
 mod evaluate;
+mod governor;
 mod graph;
 mod image;
 mod interrupt;

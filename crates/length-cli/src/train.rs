@@ -30,6 +30,7 @@ use crate::args::{MetricsFormat, OptimizerName, PlotFormat, ScheduleName, TrainA
 use crate::checkpoint::Checkpoint;
 use crate::data::{self, LoadRequest};
 use crate::evaluate;
+use crate::governor::ThreadGovernor;
 use crate::interrupt::StopRequest;
 use crate::metrics::{EpochMetrics, MetricsWriter, Tally};
 use crate::model::{self, SaveInfo};
@@ -118,6 +119,11 @@ fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
     let mut optimizer = build_optimizer(args.optimizer, args.learning_rate);
     let schedule = build_schedule(args.lr_schedule, args.learning_rate, args.num_epochs);
     let stop = StopRequest::install()?;
+    // Without --threads, each step runs on all cores or on one, whichever is faster right now.
+    let mut governor = match args.common.threads {
+        None if rayon::current_num_threads() > 1 => Some(ThreadGovernor::new()?),
+        _ => None,
+    };
     let mut metrics = match &args.metrics {
         Some(path) => Some(MetricsWriter::create(path, metrics_format(path))?),
         None => None,
@@ -149,6 +155,7 @@ fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
             total,
             &progress,
             &stop,
+            governor.as_mut(),
         );
         let seconds = epoch_start.elapsed().as_secs_f64();
         progress.finish();
@@ -176,7 +183,16 @@ fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
             samples_per_second: speed.samples_per_second(),
             gflop_per_second: speed.gflop_per_second(),
         };
+        let single_thread_steps = governor
+            .as_mut()
+            .map_or(0, ThreadGovernor::take_single_thread_steps);
         print_epoch(&row, args.num_epochs, stop.is_raised());
+        if single_thread_steps > 0 {
+            println!(
+                "         {single_thread_steps} of {total} steps ran on one thread (another program \
+                 kept a core busy, or a probe)"
+            );
+        }
         if let Some(metrics) = &mut metrics {
             metrics.write(&row)?;
         }
@@ -210,22 +226,29 @@ struct NonFiniteLoss {
     loss: f32,
 }
 
-/// One pass over `total` batches; stops early after the batch during which Ctrl-C came.
+/// One pass over `total` batches; stops early after the batch during which Ctrl-C came. Each step
+/// runs where `governor` says, or on the current thread pool without one.
 fn train_epoch(
     model: &mut MLP,
-    optimizer: &mut dyn Optimizer,
+    optimizer: &mut (dyn Optimizer + Send),
     mut batches: Batches<'_>,
     total: usize,
     progress: &EpochProgress,
     stop: &StopRequest,
+    mut governor: Option<&mut ThreadGovernor>,
 ) -> Result<Tally, NonFiniteLoss> {
     let mut tally = Tally::default();
     for iteration in 1..=total {
         let Some(batch) = batches.next_batch() else {
             break;
         };
-        let step = train_step(model, optimizer, batch.images_2d(), batch.labels)
-            .unwrap_or_else(|error| panic!("the data fits the model by construction: {error}"));
+        let (images, labels) = (batch.images_2d(), batch.labels);
+        let mut step = || train_step(&mut *model, &mut *optimizer, images, labels);
+        let step = match governor.as_deref_mut() {
+            Some(governor) => governor.run(step),
+            None => step(),
+        }
+        .unwrap_or_else(|error| panic!("the data fits the model by construction: {error}"));
         if !step.loss.is_finite() {
             return Err(NonFiniteLoss {
                 iteration,
@@ -243,7 +266,7 @@ fn train_epoch(
 
 /// The optimizer `--optimizer` names, with the initial learning rate and the library's other
 /// defaults (momentum 0.9; Adam's betas 0.9, 0.999; AdamW's weight decay 0.01).
-fn build_optimizer(name: OptimizerName, learning_rate: f32) -> Box<dyn Optimizer> {
+fn build_optimizer(name: OptimizerName, learning_rate: f32) -> Box<dyn Optimizer + Send> {
     match name {
         OptimizerName::Sgd => Box::new(Sgd::with_learning_rate(learning_rate)),
         OptimizerName::Momentum => Box::new(Momentum::new(MomentumConfig {
@@ -371,12 +394,16 @@ fn print_header(args: &TrainArgs, config: &MlpConfig, data: &MnistLike, seed: u6
         format!(" (repeat with --seed {seed})")
     };
     println!(
-        "Optimizer {}, init {}, epochs {}, shuffle {}, seed {seed}{seed_note}, threads {}.",
+        "Optimizer {}, init {}, epochs {}, shuffle {}, seed {seed}{seed_note}, threads {}{}.",
         describe_optimizer(args),
         config.init,
         args.num_epochs,
         if args.shuffle { "on" } else { "off" },
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        match args.common.threads {
+            None if rayon::current_num_threads() > 1 => " (or 1 while that is faster)",
+            _ => "",
+        }
     );
 }
 

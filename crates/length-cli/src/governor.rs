@@ -1,0 +1,311 @@
+//! Choosing, while training runs, between all cores and one.
+//!
+//! More threads help only while each has a core of its own. When another program keeps a core
+//! busy, the thread of ours that shares it runs only part of the time, and every parallel kernel
+//! waits at its end for its slowest thread: two threads can then be slower than one. Which is
+//! faster can change at any moment, so the training loop measures it as it goes.
+//!
+//! The kernels give the same bits for any number of threads, so switching between a step on all
+//! cores and a step on one changes no number of the run, only its speed. Without `--threads`, the
+//! loop hands each step to a [`ThreadGovernor`], which times windows of [`WINDOW`] steps:
+//!
+//! ```text
+//!   exploit: run windows on the current choice (all cores at first), each summarised by the
+//!            median time of its steps;
+//!            after `interval` windows, or as soon as a window is 30 % slower than the best
+//!            window since the last decision (the load changed): probe
+//!   probe:   run one window on the other choice;
+//!            if it is at least 5 % faster: switch to it, interval back to 8 windows
+//!            else: keep the current choice, interval doubles (at most 64 windows)
+//! ```
+//!
+//! On a quiet machine the probes of a single thread cost about 1 % of an epoch once the
+//! interval has grown (16 slower steps in every 1,024); with a core kept busy, the loop settles
+//! on one thread within a few windows and costs the same 1 % probing whether the core is free
+//! again. The policy is a plain state machine ([`Policy`]), so it is tested with made-up times.
+
+use std::time::Instant;
+
+use rayon::ThreadPool;
+
+/// Steps per measured window.
+pub const WINDOW: usize = 16;
+
+/// Windows between probes right after a switch.
+const MIN_INTERVAL: usize = 8;
+
+/// The most windows between probes, however often the probes lose.
+const MAX_INTERVAL: usize = 64;
+
+/// A probe wins when its window is faster than the current choice's by this factor.
+const SWITCH_FACTOR: f64 = 0.95;
+
+/// A window this much slower than the best since the last decision triggers a probe at once.
+const SLOWDOWN_FACTOR: f64 = 1.3;
+
+/// Where a step runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// On the thread pool the training loop runs in: all cores, by default.
+    AllCores,
+    /// On a pool of one thread.
+    OneThread,
+}
+
+impl Choice {
+    fn other(self) -> Choice {
+        match self {
+            Choice::AllCores => Choice::OneThread,
+            Choice::OneThread => Choice::AllCores,
+        }
+    }
+}
+
+/// The decision rule, fed with step times: which choice runs the next step.
+#[derive(Debug)]
+pub struct Policy {
+    /// The choice the loop keeps between probes.
+    current: Choice,
+    /// Whether the window being filled is a probe of the other choice.
+    probing: bool,
+    /// Step times of the window being filled.
+    window: Vec<f64>,
+    /// The median of the current choice's last complete window.
+    last_median: f64,
+    /// The best window median of the current choice since the last decision.
+    best_median: f64,
+    /// Windows of the current choice left before the next probe.
+    windows_left: usize,
+    /// Windows between probes.
+    interval: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            current: Choice::AllCores,
+            probing: false,
+            window: Vec::with_capacity(WINDOW),
+            last_median: f64::INFINITY,
+            best_median: f64::INFINITY,
+            // The first window measures all cores, the second probes one thread.
+            windows_left: 1,
+            interval: MIN_INTERVAL,
+        }
+    }
+}
+
+impl Policy {
+    /// Where the next step runs.
+    pub fn next(&self) -> Choice {
+        if self.probing {
+            self.current.other()
+        } else {
+            self.current
+        }
+    }
+
+    /// The choice the loop keeps between probes.
+    #[cfg(test)]
+    fn current(&self) -> Choice {
+        self.current
+    }
+
+    /// Records how long the step that [`next`](Policy::next) chose took.
+    pub fn record(&mut self, seconds: f64) {
+        self.window.push(seconds);
+        if self.window.len() < WINDOW {
+            return;
+        }
+        let median = median(&mut self.window);
+        self.window.clear();
+        if self.probing {
+            self.finish_probe(median);
+        } else {
+            self.finish_window(median);
+        }
+    }
+
+    /// A window of the current choice is complete.
+    fn finish_window(&mut self, median: f64) {
+        self.last_median = median;
+        self.best_median = self.best_median.min(median);
+        self.windows_left = self.windows_left.saturating_sub(1);
+        if self.windows_left == 0 || median > SLOWDOWN_FACTOR * self.best_median {
+            self.probing = true;
+        }
+    }
+
+    /// The probe window is complete: switch if the other choice was clearly faster.
+    fn finish_probe(&mut self, median: f64) {
+        self.probing = false;
+        if median < SWITCH_FACTOR * self.last_median {
+            self.current = self.current.other();
+            self.interval = MIN_INTERVAL;
+            self.last_median = median;
+            self.best_median = median;
+        } else {
+            self.interval = (2 * self.interval).min(MAX_INTERVAL);
+            self.best_median = self.last_median;
+        }
+        self.windows_left = self.interval;
+    }
+}
+
+/// The middle value of `values` (the upper of the two middle ones for an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs training steps on all cores or on one, as [`Policy`] decides, and counts them.
+pub struct ThreadGovernor {
+    policy: Policy,
+    one_thread: ThreadPool,
+    /// Steps run on one thread since [`take_single_thread_steps`](Self::take_single_thread_steps).
+    single_thread_steps: usize,
+}
+
+impl ThreadGovernor {
+    /// A governor for a loop running on a pool of all cores.
+    ///
+    /// # Errors
+    /// If the one-thread pool cannot be started.
+    pub fn new() -> anyhow::Result<ThreadGovernor> {
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "length-single".to_owned())
+            .build()?;
+        Ok(ThreadGovernor {
+            policy: Policy::default(),
+            one_thread,
+            single_thread_steps: 0,
+        })
+    }
+
+    /// Runs one step where the policy says, timing it.
+    pub fn run<R: Send>(&mut self, step: impl FnOnce() -> R + Send) -> R {
+        let choice = self.policy.next();
+        let start = Instant::now();
+        let result = match choice {
+            Choice::AllCores => step(),
+            Choice::OneThread => {
+                self.single_thread_steps += 1;
+                self.one_thread.install(step)
+            }
+        };
+        self.policy.record(start.elapsed().as_secs_f64());
+        result
+    }
+
+    /// How many steps ran on one thread since the last call.
+    pub fn take_single_thread_steps(&mut self) -> usize {
+        std::mem::take(&mut self.single_thread_steps)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `windows` windows of steps, each step taking `all` or `one` seconds depending on
+    /// where the policy runs it; returns the choices made, one per step.
+    fn run(policy: &mut Policy, windows: usize, all: f64, one: f64) -> Vec<Choice> {
+        let mut choices = Vec::new();
+        for _ in 0..windows * WINDOW {
+            let choice = policy.next();
+            choices.push(choice);
+            policy.record(match choice {
+                Choice::AllCores => all,
+                Choice::OneThread => one,
+            });
+        }
+        choices
+    }
+
+    fn share_on_one_thread(choices: &[Choice]) -> f64 {
+        let one = choices.iter().filter(|&&c| c == Choice::OneThread).count();
+        one as f64 / choices.len() as f64
+    }
+
+    #[test]
+    fn a_quiet_machine_stays_on_all_cores_and_probes_rarely() {
+        let mut policy = Policy::default();
+        let choices = run(&mut policy, 200, 1.0, 1.7);
+        assert_eq!(policy.current(), Choice::AllCores);
+        // The second window probes one thread; then the interval doubles up to MAX_INTERVAL.
+        assert_eq!(&choices[WINDOW..2 * WINDOW], &[Choice::OneThread; WINDOW]);
+        // From then on: one probe window per MAX_INTERVAL + 1 windows.
+        let windows = 10 * (MAX_INTERVAL + 1);
+        let choices = run(&mut policy, windows, 1.0, 1.7);
+        let probe_windows = share_on_one_thread(&choices) * windows as f64;
+        assert!(probe_windows <= 10.0, "{probe_windows} probe windows");
+        assert_eq!(policy.current(), Choice::AllCores);
+    }
+
+    #[test]
+    fn a_busy_core_moves_the_steps_to_one_thread() {
+        let mut policy = Policy::default();
+        let choices = run(&mut policy, 1000, 2.5, 1.7);
+        assert_eq!(policy.current(), Choice::OneThread);
+        // From the third window on, all cores run only in probes.
+        let share = share_on_one_thread(&choices);
+        assert!(share > 0.98, "{share}");
+    }
+
+    #[test]
+    fn when_the_load_comes_and_goes_the_choice_follows() {
+        let mut policy = Policy::default();
+        run(&mut policy, 100, 1.0, 1.7);
+        assert_eq!(policy.current(), Choice::AllCores);
+        // Another program takes a core: the next window is much slower, so the policy probes at
+        // once and moves.
+        run(&mut policy, 3, 2.5, 1.7);
+        assert_eq!(policy.current(), Choice::OneThread);
+        // It leaves: the next scheduled probe (within MIN_INTERVAL windows) moves back.
+        run(&mut policy, MIN_INTERVAL + 2, 1.0, 1.7);
+        assert_eq!(policy.current(), Choice::AllCores);
+    }
+
+    #[test]
+    fn a_small_difference_does_not_switch() {
+        let mut policy = Policy::default();
+        run(&mut policy, 200, 1.0, 0.97);
+        assert_eq!(policy.current(), Choice::AllCores);
+    }
+
+    #[test]
+    fn single_outliers_do_not_count() {
+        // One step in every window is ten times slower on all cores (a page fault, a timer): the
+        // medians do not see it.
+        let mut policy = Policy::default();
+        for step in 0..100 * WINDOW {
+            let choice = policy.next();
+            let seconds = match choice {
+                Choice::AllCores if step % WINDOW == 3 => 10.0,
+                Choice::AllCores => 1.0,
+                Choice::OneThread => 1.7,
+            };
+            policy.record(seconds);
+        }
+        assert_eq!(policy.current(), Choice::AllCores);
+    }
+
+    #[test]
+    fn a_governor_runs_steps_and_counts_those_on_one_thread() -> anyhow::Result<()> {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
+        pool.install(|| {
+            let mut governor = ThreadGovernor::new()?;
+            let mut threads_seen = Vec::new();
+            for _ in 0..3 * WINDOW {
+                threads_seen.push(governor.run(rayon::current_num_threads));
+            }
+            // The second window is the probe of one thread.
+            assert_eq!(&threads_seen[..WINDOW], &[2; WINDOW]);
+            assert_eq!(&threads_seen[WINDOW..2 * WINDOW], &[1; WINDOW]);
+            assert!(governor.take_single_thread_steps() >= WINDOW);
+            assert_eq!(governor.take_single_thread_steps(), 0);
+            Ok(())
+        })
+    }
+}
