@@ -17,6 +17,10 @@
 //! (`length` in the kernels bench, `length_vs_peers` in the peers bench): above 1 means LENGTH is
 //! faster. Matrix-multiply throughput counts 2·m·n·k flops; ReLU throughput counts bytes read
 //! plus written. Under the table: the kernel path and thread count LENGTH ran with.
+//!
+//! Then, unless `--kernels-only`, a filter or `--report-only` is given, it times whole training
+//! epochs with SGD and Adam, as `cargo xtask bench-epoch` does (see [`crate::epoch`]), and prints
+//! their table too.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,6 +40,12 @@ pub struct Args {
     /// Do not run anything; print the table from the results of the last run.
     #[arg(long)]
     report_only: bool,
+    /// Only the kernel benchmarks, not the training epochs of `cargo xtask bench-epoch`.
+    #[arg(long)]
+    kernels_only: bool,
+    /// Options of the epoch benchmark that follows the kernel table.
+    #[command(flatten)]
+    epoch: crate::epoch::Args,
 }
 
 /// The implementation whose speed the table reports; the others are references.
@@ -113,7 +123,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Ok(info) = std::fs::read_to_string(&info_file) {
         print!("{info}");
     }
-    Ok(())
+    if args.kernels_only || args.report_only || args.filter.is_some() {
+        return Ok(());
+    }
+    println!();
+    crate::epoch::run(args.epoch)
 }
 
 /// What `cargo metadata` says about where things are.

@@ -23,6 +23,12 @@
 //! a while slows both alike. The data is loaded by `length train` itself, which fetches MNIST on
 //! first use exactly as it does for a user ($LENGTH_DATA_DIR or `.data/`, from
 //! $LENGTH_DATA_MIRROR or the public hosts).
+//!
+//! With `--jax PYTHON` (a Python with `jax` installed, see `../shared/peers/README.md`) each round
+//! also runs the JAX peer, `PYTHON ../shared/peers/jax_mlp.py --epochs N --scan` (the whole epoch
+//! as one XLA program; SGD, lr 0.1, the same network and batches), before LENGTH's runs, and the
+//! table gains its row and a "vs JAX" column: LENGTH's median seconds over JAX's, from the same
+//! sitting.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -45,6 +51,16 @@ pub struct Args {
     /// The data directory to pass to `length train --data-dir` (default: the CLI's own).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Also time the JAX peer with this Python interpreter, alternating with LENGTH's runs.
+    #[arg(long, value_name = "PYTHON")]
+    jax: Option<PathBuf>,
+    /// The JAX peer's script (relative paths from the workspace root).
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "../shared/peers/jax_mlp.py"
+    )]
+    jax_script: PathBuf,
 }
 
 /// One optimizer the table compares: its `--optimizer` name and learning rate.
@@ -64,6 +80,12 @@ const SETTINGS: [Setting; 2] = [
         learning_rate: "0.001",
     },
 ];
+
+/// Samples in one epoch of the work unit: 937 batches of 64.
+const SAMPLES_PER_EPOCH: f64 = 937.0 * 64.0;
+
+/// Matrix-multiply work of one epoch of the work unit, in GFLOP.
+const GFLOP_PER_EPOCH: f64 = 192.45;
 
 /// What one epoch measured, from one metrics row.
 #[derive(Clone, Copy)]
@@ -106,9 +128,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             })
         })
         .collect();
-    let runs = rows.len() * args.repeat;
+    let runs = (rows.len() + usize::from(args.jax.is_some())) * args.repeat;
     let mut done = 0;
+    let mut jax_seconds = Vec::new();
     for repeat in 0..args.repeat {
+        if let Some(python) = &args.jax {
+            done += 1;
+            eprintln!(
+                "[{done}/{runs}] {} {} --epochs {} --scan",
+                python.display(),
+                args.jax_script.display(),
+                args.epochs
+            );
+            jax_seconds.extend(run_jax(python, &root, &args)?);
+        }
         for row in &mut rows {
             done += 1;
             eprintln!(
@@ -130,8 +163,42 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             row.threads_used = reported_threads(&stdout).unwrap_or_else(|| "?".to_owned());
         }
     }
-    print_table(&rows, &args);
+    print_table(&rows, &args, &jax_seconds);
     Ok(())
+}
+
+/// Runs the JAX peer once; returns the `train_s` of each of its epochs.
+fn run_jax(python: &Path, root: &Path, args: &Args) -> anyhow::Result<Vec<f64>> {
+    let output = Command::new(python)
+        .current_dir(root)
+        .arg(&args.jax_script)
+        .args(["--epochs", &args.epochs.to_string(), "--scan"])
+        .output()
+        .with_context(|| format!("could not start {}", python.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "the JAX peer failed ({}):\n{}{}",
+            output.status,
+            stdout,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let seconds = jax_epoch_seconds(&stdout);
+    if seconds.is_empty() {
+        bail!("the JAX peer printed no `train_s=`:\n{stdout}");
+    }
+    Ok(seconds)
+}
+
+/// The `train_s=` value of every `epoch N: train_s=...` line the JAX peer printed.
+fn jax_epoch_seconds(stdout: &str) -> Vec<f64> {
+    stdout
+        .lines()
+        .filter(|line| line.starts_with("epoch "))
+        .filter_map(|line| line.split_once("train_s=")?.1.split_whitespace().next())
+        .filter_map(|value| value.parse().ok())
+        .collect()
 }
 
 /// The workspace root: the folder above this crate.
@@ -265,32 +332,54 @@ impl Row {
     }
 }
 
-fn print_table(rows: &[Row], args: &Args) {
+fn print_table(rows: &[Row], args: &Args, jax_seconds: &[f64]) {
     println!(
         "\nMNIST, ActivatedMLP 784-512-512-10 (ReLU, MSE), batch 64, 937 steps per epoch, \
          constant learning rate, seed 1.\nMedians over {} epochs x {} run(s) each; seconds of the \
-         training loop only (test evaluation excluded).\n",
+         training loop only (test evaluation excluded).\nThreads: the default uses all cores, \
+         or one while that is faster (`length train` decides as it goes); 1 is `--threads 1`.\n",
         args.epochs, args.repeat
     );
+    let jax = median(jax_seconds.to_vec());
     println!(
-        "{:<9}  {:>6}  {:>7}  {:>8}  {:>9}  {:>7}  {:>6}",
-        "optimizer", "lr", "threads", "s/epoch", "samples/s", "GFLOP/s", "vs SGD"
+        "{:<9}  {:>6}  {:>7}  {:>8}  {:>9}  {:>7}  {:>6}  {:>6}",
+        "optimizer", "lr", "threads", "s/epoch", "samples/s", "GFLOP/s", "vs SGD", "vs JAX"
     );
+    if !jax_seconds.is_empty() {
+        println!(
+            "{:<9}  {:>6}  {:>7}  {:>8.3}  {:>9.0}  {:>7.1}  {:>6}  {:>6}",
+            "JAX scan",
+            "0.1",
+            "all",
+            jax,
+            SAMPLES_PER_EPOCH / jax,
+            GFLOP_PER_EPOCH / jax,
+            "",
+            "1.00"
+        );
+    }
     for row in rows {
         let seconds = row.median_of(|epoch| epoch.seconds);
         let sgd = rows
             .iter()
             .find(|other| other.threads == row.threads && other.setting.optimizer == "sgd")
             .map_or(f64::NAN, |sgd| sgd.median_of(|epoch| epoch.seconds));
+        // JAX's row is SGD: only SGD rows are compared with it.
+        let vs_jax = if jax_seconds.is_empty() || row.setting.optimizer != "sgd" {
+            String::new()
+        } else {
+            format!("{:.2}", seconds / jax)
+        };
         println!(
-            "{:<9}  {:>6}  {:>7}  {:>8.3}  {:>9.0}  {:>7.1}  {:>6.2}",
+            "{:<9}  {:>6}  {:>7}  {:>8.3}  {:>9.0}  {:>7.1}  {:>6.2}  {:>6}",
             row.setting.optimizer,
             row.setting.learning_rate,
             row.threads_used,
             seconds,
             row.median_of(|epoch| epoch.samples_per_second),
             row.median_of(|epoch| epoch.gflop_per_second),
-            seconds / sgd
+            seconds / sgd,
+            vs_jax
         );
     }
 }
@@ -304,6 +393,15 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
         assert!(median(Vec::new()).is_nan());
+    }
+
+    #[test]
+    fn the_jax_peers_epoch_seconds_are_read_from_its_output() {
+        let output = "compiling...\nepoch 1: train_s=1.976 train_loss=0.048286 test_acc=0.8794\n\
+                      epoch 2: train_s=2.190 train_loss=0.028068\nsummary: epochs=2 \
+                      median_train_s=2.083\n";
+        assert_eq!(jax_epoch_seconds(output), vec![1.976, 2.190]);
+        assert!(jax_epoch_seconds("no epochs").is_empty());
     }
 
     #[test]

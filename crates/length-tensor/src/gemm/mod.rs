@@ -23,6 +23,8 @@
 //!         parallel over tasks: for each tile row: for each panel: microkernel
 //! ```
 //!
+//! - **Narrow products.** At most 16 columns of C with A's rows and B's columns contiguous (the
+//!   output layer's `x · Wᵀ`) skip all of this: dot products along k, see [`narrow`].
 //! - **Orientation.** `C = A · B` and `Cᵀ = Bᵀ · Aᵀ` are the same product; the driver computes
 //!   whichever needs less packing ([`plan::cost`]). For the forward pass `x · Wᵀ` that means
 //!   vectors along the batch and W read in place, rather than transposing all of W.
@@ -37,6 +39,7 @@
 //! - **Memory.** Packed panels live in per-thread buffers reused across calls ([`workspace`]).
 
 mod layout;
+mod narrow;
 mod pack;
 mod plan;
 mod workspace;
@@ -77,6 +80,10 @@ pub(crate) fn gemm(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
         return;
     }
     let path = kernel::kernel_path();
+    if narrow::applies(a, b, c) {
+        narrow::gemm(path, a, b, c, bias);
+        return;
+    }
     let shape = path.tile_shape();
     if plan::cost(b.t(), a.t(), c.t(), shape) < plan::cost(a, b, c, shape) {
         let bias = bias.map_or(Bias::None, Bias::Rows);
