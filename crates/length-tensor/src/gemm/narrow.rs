@@ -215,7 +215,7 @@ mod tests {
                     // Small integers and quarters: every product and sum here is exact in f32.
                     assert_eq!(f64::from(*got), *want, "{path} ({m}, {n}, {k})");
                 }
-                assert!(results.iter().all(|r| r == &results[0]), "{path}");
+                assert!(results.iter().all(|r| *r == results[0]), "{path}");
             }
         }
     }
