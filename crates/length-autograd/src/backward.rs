@@ -64,6 +64,11 @@ impl Graph<'_> {
             let Value::Tensor(output_value) = &nodes[op.output.0].value else {
                 unreachable!("functions always output tensors")
             };
+            if let (Some(optimizer), Some(layer)) =
+                (optimizer.as_deref(), op.function.as_layer_mut())
+            {
+                layer.prepare_update(optimizer);
+            }
             let gradients =
                 op.function
                     .backward(&inputs, output_value, output_gradient, &needs_gradient);

@@ -33,6 +33,16 @@ pub trait Layer: Function {
     /// If the number or the shapes of the deltas differ from the parameters'.
     fn apply_update(&mut self, deltas: &[Tensor]);
 
+    /// Called by [`Graph::backward`](crate::Graph::backward) just before this layer's
+    /// [`Function::backward`], when the pass trains with `optimizer`. A layer may use it to fold
+    /// a plain gradient step ([`Optimizer::plain_step_size`]) into the backward pass: a fully
+    /// connected layer then computes `W ← W − η·(gᵀ·x)` in one product and never stores the
+    /// weight gradient, and its [`update`](Layer::update) only steps the rest. The default does
+    /// nothing.
+    fn prepare_update(&mut self, optimizer: &dyn Optimizer) {
+        let _ = optimizer;
+    }
+
     /// Hands the parameter gradients to `optimizer` and applies its update.
     ///
     /// The default asks for deltas with [`Optimizer::run_update_rule`] and applies them with

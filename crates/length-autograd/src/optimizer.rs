@@ -69,6 +69,15 @@ pub trait Optimizer {
         }
     }
 
+    /// `Some(η)` when this optimizer updates every parameter exactly as `p -= η * g` (in `f32`,
+    /// the multiply and the subtraction each rounded), keeping no state: plain SGD. A layer may
+    /// then fold the step into the product that computes a parameter's gradient and never store
+    /// that gradient (see [`Layer::prepare_update`](crate::Layer::prepare_update)); the
+    /// parameters come out bit-identical. The default, `None`, is right for every other rule.
+    fn plain_step_size(&self) -> Option<f32> {
+        None
+    }
+
     /// The current learning rate.
     fn learning_rate(&self) -> f32;
 

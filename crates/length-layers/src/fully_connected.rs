@@ -25,6 +25,7 @@ use length_autograd::{
 };
 use length_tensor::{
     Matrix, Tensor, column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into,
+    matmul_at_b_subtract_scaled_into,
 };
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2,
@@ -52,9 +53,16 @@ pub struct FullyConnected {
     /// `Wᵀ`, (outputs, inputs).
     weights: Matrix,
     bias: Array1<f32>,
-    /// `∂L/∂Wᵀ` from the last backward pass, (outputs, inputs); reused from step to step.
+    /// `∂L/∂Wᵀ` from the last backward pass that stored it, (outputs, inputs); reused from step
+    /// to step.
     weight_gradient: Matrix,
     bias_gradient: Array1<f32>,
+    /// The step size of a plain SGD step to fold into the next backward pass
+    /// (see [`Layer::prepare_update`]).
+    folded_step: Option<f32>,
+    /// Whether the last backward pass already stepped the weights, leaving only the bias to
+    /// [`Layer::update`].
+    weights_stepped: bool,
 }
 
 const NAME: &str = "FullyConnected";
@@ -75,6 +83,8 @@ impl FullyConnected {
             bias: Array1::zeros(num_outputs),
             weight_gradient: Matrix::zeros((num_outputs, num_inputs)),
             bias_gradient: Array1::zeros(num_outputs),
+            folded_step: None,
+            weights_stepped: false,
         }
     }
 
@@ -219,7 +229,15 @@ impl Function for FullyConnected {
             gradient.into_dyn()
         });
         column_sums_into(g, self.bias_gradient.view_mut());
-        matmul_at_b_into(g, x, self.weight_gradient.view_mut()); // gᵀ · x = ∂L/∂Wᵀ
+        match self.folded_step.take() {
+            // Plain SGD: Wᵀ ← Wᵀ − η·(gᵀ · x) in one product; the gradient never reaches memory.
+            // (The input gradient above used the weights from before the step.)
+            Some(step_size) => {
+                matmul_at_b_subtract_scaled_into(g, x, step_size, self.weights.view_mut());
+                self.weights_stepped = true;
+            }
+            None => matmul_at_b_into(g, x, self.weight_gradient.view_mut()), // gᵀ · x = ∂L/∂Wᵀ
+        }
         vec![input_gradient]
     }
 
@@ -281,8 +299,25 @@ impl Layer for FullyConnected {
             .expect("checked shape");
     }
 
-    /// Updates weights and bias in place with [`Optimizer::update`].
+    /// With a plain SGD optimizer, asks the next backward pass to fold the weights' step into the
+    /// product that computes their gradient: `Wᵀ ← Wᵀ − η·(gᵀ·x)`, bit-identical to the two
+    /// passes, but the weight gradient is then not stored ([`Layer::parameter_gradients`] keeps
+    /// the one of the last pass that stored it).
+    fn prepare_update(&mut self, optimizer: &dyn Optimizer) {
+        self.folded_step = optimizer.plain_step_size();
+    }
+
+    /// Updates weights and bias in place with [`Optimizer::update`] (only the bias when the
+    /// backward pass already stepped the weights).
     fn update(&mut self, optimizer: &mut dyn Optimizer) {
+        if std::mem::take(&mut self.weights_stepped) {
+            optimizer.update(
+                &mut [self.bias.view_mut().into_dyn()],
+                &[self.bias_gradient.view().into_dyn()],
+                self.id,
+            );
+            return;
+        }
         optimizer.update(
             &mut [
                 self.weights.view_mut().into_dyn(),

@@ -261,3 +261,64 @@ fn default_layer_update_equals_the_in_place_update() -> Result<(), Box<dyn std::
     );
     Ok(())
 }
+
+/// SGD, but without declaring its rule plain: layers cannot fold its step into their backward
+/// pass, so it takes the two-pass route (gradient, then update).
+struct UnfoldedSgd(Sgd);
+
+impl length_autograd::Optimizer for UnfoldedSgd {
+    fn run_update_rule(
+        &mut self,
+        gradients: &[ArrayViewD<f32>],
+        layer: length_autograd::LayerId,
+    ) -> Vec<length_tensor::Tensor> {
+        self.0.run_update_rule(gradients, layer)
+    }
+
+    fn update(
+        &mut self,
+        parameters: &mut [ndarray::ArrayViewMutD<f32>],
+        gradients: &[ArrayViewD<f32>],
+        layer: length_autograd::LayerId,
+    ) {
+        self.0.update(parameters, gradients, layer);
+    }
+
+    fn learning_rate(&self) -> f32 {
+        self.0.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f32) {
+        self.0.set_learning_rate(learning_rate);
+    }
+}
+
+#[test]
+fn folding_the_sgd_step_into_backward_changes_no_bit() {
+    // Batches of 64 (one k block) and of 200 (several: the folded product takes a temporary).
+    for batch_size in [64, 200] {
+        let config = MlpConfig::new([784, 64, 10])
+            .activation(Activation::ReLU)
+            .seed(5);
+        let mut folded = config.clone().build().unwrap();
+        let mut unfolded = config.build().unwrap();
+        let mut sgd = Sgd::with_learning_rate(0.1);
+        assert_eq!(length_autograd::Optimizer::plain_step_size(&sgd), Some(0.1));
+        let mut reference = UnfoldedSgd(Sgd::with_learning_rate(0.1));
+        for step in 0..5 {
+            let images = batch(batch_size, 784, step);
+            let labels = Labels::from_shape_fn(batch_size, |i| (i * 7 % 10) as u32);
+            length_layers::train_step(&mut folded, &mut sgd, images.view(), labels.view()).unwrap();
+            length_layers::train_step(&mut unfolded, &mut reference, images.view(), labels.view())
+                .unwrap();
+        }
+        for ((name, a), (_, b)) in folded.parameters().into_iter().zip(unfolded.parameters()) {
+            assert!(
+                a.iter()
+                    .zip(b.iter())
+                    .all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{name} differs after 5 steps with batch {batch_size}"
+            );
+        }
+    }
+}

@@ -128,6 +128,12 @@ impl Optimizer for Sgd {
         }
     }
 
+    /// The learning rate: SGD's rule is exactly `p -= η * g`, so layers may fold it into the
+    /// product that computes the gradient.
+    fn plain_step_size(&self) -> Option<f32> {
+        Some(self.config.learning_rate)
+    }
+
     fn learning_rate(&self) -> f32 {
         self.config.learning_rate
     }

@@ -8,7 +8,7 @@ use common::{Layout, Operand, SplitMix, any_layout, assert_close, dimension, ref
 use length_tensor::ndarray::{Array1, Array2};
 use length_tensor::{
     KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b,
-    matmul_at_b_into, supported_kernel_paths, with_kernel_path,
+    matmul_at_b_into, matmul_at_b_subtract_scaled_into, supported_kernel_paths, with_kernel_path,
 };
 use proptest::prelude::*;
 
@@ -86,6 +86,37 @@ proptest! {
             with_kernel_path(path, || matmul_at_b_into(a.view(), b.view(), out.view_mut()));
             let context = format!("aᵀ·b on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}");
             assert_close(out.view(), &reference, &magnitude, None, k, &context)?;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `out −= s · (aᵀ · b)` gives the same bits as the product followed by `out -= s * p`.
+    #[test]
+    fn subtract_scaled_equals_the_two_step_update(
+        m in dimension(), n in dimension(), k in common::shared_dimension(),
+        layouts in (any_layout(), any_layout(), any_layout()), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let a = Operand::random(k, m, layouts.0, &mut rng);
+        let b = Operand::random(k, n, layouts.1, &mut rng);
+        let start = Operand::random(m, n, layouts.2, &mut rng);
+        let scale = rng.next_f32();
+        for path in supported_kernel_paths() {
+            let (folded, two_steps) = with_kernel_path(path, || {
+                let mut folded = start.view().to_owned();
+                matmul_at_b_subtract_scaled_into(a.view(), b.view(), scale, folded.view_mut());
+                let product = matmul_at_b(a.view(), b.view());
+                let mut two_steps = start.view().to_owned();
+                two_steps.zip_mut_with(&product, |w, &p| *w -= scale * p);
+                (folded, two_steps)
+            });
+            prop_assert!(
+                folded.iter().zip(&two_steps).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "aᵀ·b subtracted on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}"
+            );
         }
     }
 }

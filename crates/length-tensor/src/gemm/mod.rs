@@ -38,12 +38,14 @@
 //!   result is bit-identical for any number of threads.
 //! - **Memory.** Packed panels live in per-thread buffers reused across calls ([`workspace`]).
 
+mod epilogue;
 mod layout;
 mod narrow;
 mod pack;
 mod plan;
 mod workspace;
 
+pub(crate) use epilogue::Output;
 pub(crate) use layout::{MatMut, MatRef};
 
 use rayon::prelude::*;
@@ -69,28 +71,63 @@ enum Bias<'a> {
 /// Shapes must already be checked: `a` is (m, k), `b` is (k, n), `c` is (m, n), `bias` has n
 /// elements. `c` must not overlap `a`, `b` or `bias`.
 pub(crate) fn gemm(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
+    gemm_with(a, b, c, bias, Output::Store);
+}
+
+/// `c = a · b (+ bias)` or `c −= scale · (a · b)`, as `output` says (no bias with the latter).
+pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, output: Output) {
     debug_assert_eq!((a.rows, a.cols), (c.rows, b.rows));
     debug_assert_eq!(b.cols, c.cols);
+    debug_assert!(output == Output::Store || bias.is_none());
     let (m, n, k) = (c.rows, c.cols, a.cols);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        fill_with_bias(c, bias);
+        if output == Output::Store {
+            fill_with_bias(c, bias);
+        }
         return;
     }
     let path = kernel::kernel_path();
     if narrow::applies(a, b, c) {
-        narrow::gemm(path, a, b, c, bias);
+        narrow::gemm(path, a, b, c, bias, output);
         return;
     }
     let shape = path.tile_shape();
     if plan::cost(b.t(), a.t(), c.t(), shape) < plan::cost(a, b, c, shape) {
         let bias = bias.map_or(Bias::None, Bias::Rows);
-        blocked(path, shape, b.t(), a.t(), c.t(), bias);
+        blocked(path, shape, b.t(), a.t(), c.t(), bias, output);
     } else {
         let bias = bias.map_or(Bias::None, Bias::Columns);
-        blocked(path, shape, a, b, c, bias);
+        blocked(path, shape, a, b, c, bias, output);
+    }
+}
+
+/// `c −= scale · (a · b)` through a temporary product: for products whose k needs several
+/// blocks, where a tile's product is not complete after one microkernel call.
+fn subtract_scaled_via_temporary(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, scale: f32) {
+    let (m, n) = (c.rows, c.cols);
+    let mut product = vec![0.0f32; m * n];
+    let target = MatMut {
+        ptr: product.as_mut_ptr(),
+        rows: m,
+        cols: n,
+        rs: n as isize,
+        cs: 1,
+    };
+    gemm(a, b, target, None);
+    let mut row = vec![0.0f32; n];
+    for (i, product_row) in product.chunks_exact(n).enumerate() {
+        for (j, value) in row.iter_mut().enumerate() {
+            // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
+            *value = unsafe { *c.at(i, j) };
+        }
+        epilogue::subtract_scaled(path, &mut row, product_row, scale);
+        for (j, &value) in row.iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { *c.at(i, j) = value };
+        }
     }
 }
 
@@ -105,7 +142,15 @@ fn fill_with_bias(c: MatMut, bias: Option<&[f32]>) {
 }
 
 /// The blocked, packed product in the kernel's orientation (vectors along the columns of `c`).
-fn blocked(path: KernelPath, shape: TileShape, a: MatRef, b: MatRef, c: MatMut, bias: Bias<'_>) {
+fn blocked(
+    path: KernelPath,
+    shape: TileShape,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Bias<'_>,
+    output: Output,
+) {
     let (m, n, k) = (c.rows, c.cols, a.cols);
     let b_resident = c.rows_are_contiguous();
     let k_limit = if b_resident {
@@ -113,6 +158,13 @@ fn blocked(path: KernelPath, shape: TileShape, a: MatRef, b: MatRef, c: MatMut, 
     } else {
         shape.kc_a_resident
     };
+    let blocks = KBlocks::new(k, k_limit);
+    if let Output::SubtractScaled(scale) = output
+        && blocks.count > 1
+    {
+        subtract_scaled_via_temporary(path, a, b, c, scale);
+        return;
+    }
     let threads = rayon::current_num_threads();
     let columns = Split::new(n, shape.lanes, shape.nv);
     let a_layout = if !a.rows_are_contiguous() {
@@ -129,7 +181,8 @@ fn blocked(path: KernelPath, shape: TileShape, a: MatRef, b: MatRef, c: MatMut, 
         b,
         c,
         bias,
-        blocks: KBlocks::new(k, k_limit),
+        output,
+        blocks,
         rows: Split::new(m, 1, shape.mr),
         columns,
         parallel: threads > 1 && 2 * m * n * k >= plan::PARALLEL_MIN_FLOPS,
@@ -152,6 +205,8 @@ struct Product<'a> {
     b: MatRef,
     c: MatMut,
     bias: Bias<'a>,
+    /// Store the product, or subtract a multiple of it (then `blocks.count == 1`).
+    output: Output,
     blocks: KBlocks,
     /// The tile rows: parts of at most `mr` rows.
     rows: Split,
@@ -418,6 +473,13 @@ impl Product<'_> {
             Bias::Columns(bias) => Init::BiasColumns(bias[j0..][..cols].as_ptr()),
             Bias::Rows(bias) => Init::BiasRows(bias[i0..][..rows].as_ptr()),
         };
+        // Subtracting: the kernel writes the tile's product to a staging array in L1 (rows
+        // `cols` floats apart), and the epilogue subtracts it from C row by row.
+        let mut staged = [0.0f32; epilogue::MAX_TILE];
+        let (c, c_rs, c_cs) = match self.output {
+            Output::Store => (self.c.at(i0, j0), self.c.rs, self.c.cs),
+            Output::SubtractScaled(_) => (staged.as_mut_ptr(), cols as isize, 1),
+        };
         let tile = Tile {
             kc,
             a,
@@ -425,18 +487,39 @@ impl Product<'_> {
             a_ks,
             b: b_panel.ptr,
             b_ks: b_panel.row_stride,
-            c: self.c.at(i0, j0),
-            c_rs: self.c.rs,
-            c_cs: self.c.cs,
+            c,
+            c_rs,
+            c_cs,
             nr: cols,
             init,
         };
+        debug_assert!(rows * cols <= epilogue::MAX_TILE);
         // SAFETY: A's rows i0 .. i0 + rows and columns p0 .. p0 + kc are inside A (or its packed
         // panel, mr floats per step of k); the B panel holds kc rows of `vectors * lanes` floats
         // (a packed panel's length is checked by `BPanel::packed`; read in place, they are B's
         // columns j0 .. j0 + cols, with cols = vectors * lanes); C's tile is inside C and written
-        // by this task only; the bias slices hold `cols` (`rows`) values; `path` was checked by
-        // `kernel_path`.
+        // by this task only (or the staging array holds rows x cols floats); the bias slices hold
+        // `cols` (`rows`) values; `path` was checked by `kernel_path`.
         unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
+        if let Output::SubtractScaled(scale) = self.output {
+            self.subtract_staged(&staged[..rows * cols], i0, j0, cols, scale);
+        }
+    }
+
+    /// `C[i0 + i, j0 + j] −= scale · staged[i · cols + j]` over a tile.
+    fn subtract_staged(&self, staged: &[f32], i0: usize, j0: usize, cols: usize, scale: f32) {
+        for (i, product_row) in staged.chunks_exact(cols).enumerate() {
+            if self.c.cs == 1 {
+                // SAFETY: row i0 + i, columns j0 .. j0 + cols are inside C, adjacent, and written
+                // by this task only.
+                let c_row = unsafe { std::slice::from_raw_parts_mut(self.c.at(i0 + i, j0), cols) };
+                epilogue::subtract_scaled(self.path, c_row, product_row, scale);
+            } else {
+                for (j, &product) in product_row.iter().enumerate() {
+                    // SAFETY: (i0 + i, j0 + j) is inside C and written by this task only.
+                    unsafe { *self.c.at(i0 + i, j0 + j) -= scale * product };
+                }
+            }
+        }
     }
 }

@@ -20,6 +20,7 @@
 
 use rayon::prelude::*;
 
+use super::epilogue::Output;
 use super::layout::{MatMut, MatRef};
 use super::plan::PARALLEL_MIN_FLOPS;
 use crate::kernel::KernelPath;
@@ -39,15 +40,23 @@ pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut) -> bool {
     c.cols <= MAX_COLUMNS && a.cs == 1 && b.rs == 1 && a.cols >= LANES
 }
 
-/// `c = a · b (+ bias on every row)` for a narrow product (see [`applies`]).
-pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
+/// `c = a · b (+ bias on every row)`, or `c −= scale · (a · b)`, for a narrow product (see
+/// [`applies`]).
+pub(crate) fn gemm(
+    path: KernelPath,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Option<&[f32]>,
+    output: Output,
+) {
     debug_assert!(applies(a, b, c));
     let (m, n, k) = (c.rows, c.cols, a.cols);
     let rows = |first: usize| {
         for i in first..(first + ROWS_PER_TASK).min(m) {
             // SAFETY: row i of A and columns 0..n of B are inside their matrices, each k
             // contiguous floats (`applies`); row i of C is written by this task only.
-            unsafe { row(path, a, b, c, bias, i) };
+            unsafe { row(path, a, b, c, bias, output, i) };
         }
     };
     if rayon::current_num_threads() > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS {
@@ -61,15 +70,23 @@ pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Opti
 ///
 /// # Safety
 /// As for [`gemm`]: row `i` exists and the operands satisfy [`applies`]; `path` is supported.
-unsafe fn row(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, i: usize) {
+unsafe fn row(
+    path: KernelPath,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Option<&[f32]>,
+    output: Output,
+    i: usize,
+) {
     // SAFETY: forwarded from the caller; each wrapper runs only where its features exist.
     unsafe {
         match path {
             #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 => row_avx512(a, b, c, bias, i),
+            KernelPath::Avx512 => row_avx512(a, b, c, bias, output, i),
             #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx2 => row_avx2(a, b, c, bias, i),
-            _ => row_generic::<false>(a, b, c, bias, i),
+            KernelPath::Avx2 => row_avx2(a, b, c, bias, output, i),
+            _ => row_generic::<false>(a, b, c, bias, output, i),
         }
     }
 }
@@ -77,17 +94,31 @@ unsafe fn row(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Option<&[
 /// [`row_generic`] compiled for AVX-512 with fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn row_avx512(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, i: usize) {
+unsafe fn row_avx512(
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Option<&[f32]>,
+    output: Output,
+    i: usize,
+) {
     // SAFETY: forwarded from the caller.
-    unsafe { row_generic::<true>(a, b, c, bias, i) }
+    unsafe { row_generic::<true>(a, b, c, bias, output, i) }
 }
 
 /// [`row_generic`] compiled for AVX2 with fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn row_avx2(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, i: usize) {
+unsafe fn row_avx2(
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Option<&[f32]>,
+    output: Output,
+    i: usize,
+) {
     // SAFETY: forwarded from the caller.
-    unsafe { row_generic::<true>(a, b, c, bias, i) }
+    unsafe { row_generic::<true>(a, b, c, bias, output, i) }
 }
 
 /// `x · y + z`, rounded once when `FUSED` (the caller enables FMA), else twice.
@@ -107,13 +138,14 @@ unsafe fn row_generic<const FUSED: bool>(
     b: MatRef,
     c: MatMut,
     bias: Option<&[f32]>,
+    output: Output,
     i: usize,
 ) {
     macro_rules! by_columns {
         ($($n:literal)+) => {
             match c.cols {
                 // SAFETY: forwarded from the caller.
-                $($n => unsafe { row_of::<FUSED, $n>(a, b, c, bias, i) },)+
+                $($n => unsafe { row_of::<FUSED, $n>(a, b, c, bias, output, i) },)+
                 other => unreachable!("a narrow product with {other} columns"),
             }
         };
@@ -132,6 +164,7 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(
     b: MatRef,
     c: MatMut,
     bias: Option<&[f32]>,
+    output: Output,
     i: usize,
 ) {
     let k = a.cols;
@@ -168,7 +201,10 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(
         }
         let value = bias.map_or(0.0, |bias| bias[j]) + sum;
         // SAFETY: (i, j) is inside C, and row i is written by this call only.
-        unsafe { *c.at(i, j) = value };
+        match output {
+            Output::Store => unsafe { *c.at(i, j) = value },
+            Output::SubtractScaled(scale) => unsafe { *c.at(i, j) -= scale * value },
+        }
     }
 }
 
@@ -208,7 +244,7 @@ mod tests {
                         .num_threads(threads)
                         .build()
                         .unwrap();
-                    pool.install(|| gemm(path, a, b, c, Some(&bias)));
+                    pool.install(|| gemm(path, a, b, c, Some(&bias), Output::Store));
                     results.push(out);
                 }
                 for (got, want) in results[0].iter().zip(&expected) {
