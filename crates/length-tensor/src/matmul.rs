@@ -210,9 +210,10 @@ pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVi
 /// `out ← out − scale · (aᵀ · b)`: a plain gradient step, `W ← W − η·(gᵀ·x)`, folded into the
 /// product that computes the gradient.
 ///
-/// The result is bit-identical to computing `p = aᵀ · b` with [`matmul_at_b_into`] and then
-/// `out -= scale * p` element by element (each product rounded to `f32`, then the subtraction,
-/// no fused multiply-add), but the product never reaches memory: each finished tile is
+/// The result is bit-identical to computing `p = aᵀ · b` with [`matmul_at_b_into`] into a
+/// buffer laid out like `out` and then `out -= scale * p` element by element (each product
+/// rounded to `f32`, then the subtraction, no fused multiply-add), but the product never reaches
+/// memory: each finished tile is
 /// subtracted while it is in L1, so `out` is read and written once. When k needs more than one
 /// of the kernel's k blocks (a batch above 128 on the AVX-512 path) it goes through a temporary
 /// product instead, with the same result.

@@ -93,7 +93,8 @@ proptest! {
 proptest! {
     #![proptest_config(config())]
 
-    /// `out −= s · (aᵀ · b)` gives the same bits as the product followed by `out -= s * p`.
+    /// `out −= s · (aᵀ · b)` gives the same bits as the product (into a buffer of `out`'s layout)
+    /// followed by `out -= s * p`.
     #[test]
     fn subtract_scaled_equals_the_two_step_update(
         m in dimension(), n in dimension(), k in common::shared_dimension(),
@@ -108,9 +109,11 @@ proptest! {
             let (folded, two_steps) = with_kernel_path(path, || {
                 let mut folded = start.view().to_owned();
                 matmul_at_b_subtract_scaled_into(a.view(), b.view(), scale, folded.view_mut());
-                let product = matmul_at_b(a.view(), b.view());
+                // The product in a buffer of the output's layout, as a layer keeps its gradient.
+                let mut product = nan_output(m, n, layouts.2, &mut SplitMix(seed));
+                matmul_at_b_into(a.view(), b.view(), product.view_mut());
                 let mut two_steps = start.view().to_owned();
-                two_steps.zip_mut_with(&product, |w, &p| *w -= scale * p);
+                two_steps.zip_mut_with(&product.view(), |w, &p| *w -= scale * p);
                 (folded, two_steps)
             });
             prop_assert!(

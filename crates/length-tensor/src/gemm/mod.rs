@@ -106,27 +106,36 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
 
 /// `c −= scale · (a · b)` through a temporary product: for products whose k needs several
 /// blocks, where a tile's product is not complete after one microkernel call.
-fn subtract_scaled_via_temporary(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, scale: f32) {
+///
+/// The temporary has C's kind of layout where the driver looks at it (rows contiguous or not), so
+/// the product is computed, orientation and blocking alike, exactly as `C = A · B` would be.
+fn subtract_scaled_via_temporary(
+    path: KernelPath,
+    shape: TileShape,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    scale: f32,
+) {
     let (m, n) = (c.rows, c.cols);
-    let mut product = vec![0.0f32; m * n];
+    let (rs, cs) = if c.rows_are_contiguous() {
+        (n, 1)
+    } else {
+        (1, m.max(2))
+    };
+    let mut product = vec![0.0f32; (m - 1) * rs + (n - 1) * cs + 1];
     let target = MatMut {
         ptr: product.as_mut_ptr(),
         rows: m,
         cols: n,
-        rs: n as isize,
-        cs: 1,
+        rs: rs as isize,
+        cs: cs as isize,
     };
-    gemm(a, b, target, None);
-    let mut row = vec![0.0f32; n];
-    for (i, product_row) in product.chunks_exact(n).enumerate() {
-        for (j, value) in row.iter_mut().enumerate() {
+    blocked(path, shape, a, b, target, Bias::None, Output::Store);
+    for i in 0..m {
+        for j in 0..n {
             // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
-            *value = unsafe { *c.at(i, j) };
-        }
-        epilogue::subtract_scaled(path, &mut row, product_row, scale);
-        for (j, &value) in row.iter().enumerate() {
-            // SAFETY: as above.
-            unsafe { *c.at(i, j) = value };
+            unsafe { *c.at(i, j) -= scale * product[i * rs + j * cs] };
         }
     }
 }
@@ -162,7 +171,7 @@ fn blocked(
     if let Output::SubtractScaled(scale) = output
         && blocks.count > 1
     {
-        subtract_scaled_via_temporary(path, a, b, c, scale);
+        subtract_scaled_via_temporary(path, shape, a, b, c, scale);
         return;
     }
     let threads = rayon::current_num_threads();

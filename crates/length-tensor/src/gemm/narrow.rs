@@ -40,6 +40,16 @@ pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut) -> bool {
     c.cols <= MAX_COLUMNS && a.cs == 1 && b.rs == 1 && a.cols >= LANES
 }
 
+/// The operands of one narrow product, as every row of it needs them.
+#[derive(Clone, Copy)]
+struct Operands<'a> {
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Option<&'a [f32]>,
+    output: Output,
+}
+
 /// `c = a · b (+ bias on every row)`, or `c −= scale · (a · b)`, for a narrow product (see
 /// [`applies`]).
 pub(crate) fn gemm(
@@ -52,11 +62,18 @@ pub(crate) fn gemm(
 ) {
     debug_assert!(applies(a, b, c));
     let (m, n, k) = (c.rows, c.cols, a.cols);
+    let operands = Operands {
+        a,
+        b,
+        c,
+        bias,
+        output,
+    };
     let rows = |first: usize| {
         for i in first..(first + ROWS_PER_TASK).min(m) {
             // SAFETY: row i of A and columns 0..n of B are inside their matrices, each k
             // contiguous floats (`applies`); row i of C is written by this task only.
-            unsafe { row(path, a, b, c, bias, output, i) };
+            unsafe { row(path, &operands, i) };
         }
     };
     if rayon::current_num_threads() > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS {
@@ -70,23 +87,15 @@ pub(crate) fn gemm(
 ///
 /// # Safety
 /// As for [`gemm`]: row `i` exists and the operands satisfy [`applies`]; `path` is supported.
-unsafe fn row(
-    path: KernelPath,
-    a: MatRef,
-    b: MatRef,
-    c: MatMut,
-    bias: Option<&[f32]>,
-    output: Output,
-    i: usize,
-) {
+unsafe fn row(path: KernelPath, operands: &Operands, i: usize) {
     // SAFETY: forwarded from the caller; each wrapper runs only where its features exist.
     unsafe {
         match path {
             #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 => row_avx512(a, b, c, bias, output, i),
+            KernelPath::Avx512 => row_avx512(operands, i),
             #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx2 => row_avx2(a, b, c, bias, output, i),
-            _ => row_generic::<false>(a, b, c, bias, output, i),
+            KernelPath::Avx2 => row_avx2(operands, i),
+            _ => row_generic::<false>(operands, i),
         }
     }
 }
@@ -94,31 +103,17 @@ unsafe fn row(
 /// [`row_generic`] compiled for AVX-512 with fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn row_avx512(
-    a: MatRef,
-    b: MatRef,
-    c: MatMut,
-    bias: Option<&[f32]>,
-    output: Output,
-    i: usize,
-) {
+unsafe fn row_avx512(operands: &Operands, i: usize) {
     // SAFETY: forwarded from the caller.
-    unsafe { row_generic::<true>(a, b, c, bias, output, i) }
+    unsafe { row_generic::<true>(operands, i) }
 }
 
 /// [`row_generic`] compiled for AVX2 with fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn row_avx2(
-    a: MatRef,
-    b: MatRef,
-    c: MatMut,
-    bias: Option<&[f32]>,
-    output: Output,
-    i: usize,
-) {
+unsafe fn row_avx2(operands: &Operands, i: usize) {
     // SAFETY: forwarded from the caller.
-    unsafe { row_generic::<true>(a, b, c, bias, output, i) }
+    unsafe { row_generic::<true>(operands, i) }
 }
 
 /// `x · y + z`, rounded once when `FUSED` (the caller enables FMA), else twice.
@@ -133,19 +128,12 @@ fn multiply_add<const FUSED: bool>(x: f32, y: f32, z: f32) -> f32 {
 /// # Safety
 /// As for [`row`].
 #[inline(always)]
-unsafe fn row_generic<const FUSED: bool>(
-    a: MatRef,
-    b: MatRef,
-    c: MatMut,
-    bias: Option<&[f32]>,
-    output: Output,
-    i: usize,
-) {
+unsafe fn row_generic<const FUSED: bool>(operands: &Operands, i: usize) {
     macro_rules! by_columns {
         ($($n:literal)+) => {
-            match c.cols {
+            match operands.c.cols {
                 // SAFETY: forwarded from the caller.
-                $($n => unsafe { row_of::<FUSED, $n>(a, b, c, bias, output, i) },)+
+                $($n => unsafe { row_of::<FUSED, $n>(operands, i) },)+
                 other => unreachable!("a narrow product with {other} columns"),
             }
         };
@@ -159,14 +147,14 @@ unsafe fn row_generic<const FUSED: bool>(
 /// # Safety
 /// As for [`row`], with `c.cols == N`.
 #[inline(always)]
-unsafe fn row_of<const FUSED: bool, const N: usize>(
-    a: MatRef,
-    b: MatRef,
-    c: MatMut,
-    bias: Option<&[f32]>,
-    output: Output,
-    i: usize,
-) {
+unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usize) {
+    let Operands {
+        a,
+        b,
+        c,
+        bias,
+        output,
+    } = *operands;
     let k = a.cols;
     let a_row = a.at(i, 0);
     let columns: [*const f32; N] = std::array::from_fn(|j| b.at(0, j));
