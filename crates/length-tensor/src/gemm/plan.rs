@@ -16,8 +16,11 @@ pub(crate) const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 /// wake-up each way) costs on a loaded machine.
 const PARALLEL_MIN_ROW_COPY: usize = 1 << 18;
 
-/// The same for a transposing packing pass, about four times as slow per element.
-const PARALLEL_MIN_TRANSPOSE: usize = 1 << 16;
+/// The same for a transposing packing pass, which writes one float at a time: some four cycles
+/// per element, so 2¹⁴ floats already take about 25 µs. The forward pass packs `xᵀ` (64 x 784 =
+/// 50,176 floats) before its kernels start; packed by both threads, the 64x784x512 forward ran
+/// 6–9 % faster (alternating runs in one process, 2 threads).
+const PARALLEL_MIN_TRANSPOSE: usize = 1 << 14;
 
 /// The fewest tile rows a row band of the B-resident order gets for parallelism alone: each band
 /// packs B again, so a band of 4 tiles (32 rows on AVX-512) re-packs B once per 32 rows of work.
