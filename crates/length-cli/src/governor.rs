@@ -16,13 +16,15 @@
 //!            window since the last decision (the load changed): probe
 //!   probe:   run one window on the other choice;
 //!            if it is at least 15 % faster: switch to it, interval back to 8 windows
+//!            if it is more than 30 % slower: keep the current choice, interval 64 windows
 //!            else: keep the current choice, interval doubles (at most 64 windows)
 //! ```
 //!
-//! On a quiet machine the probes of a single thread cost about 1 % of an epoch once the
-//! interval has grown (16 slower steps in every 1,024); with a core kept busy, the loop settles
-//! on one thread within a few windows and costs the same 1 % probing whether the core is free
-//! again. The policy is a plain state machine ([`Policy`]), so it is tested with made-up times.
+//! On a quiet machine the probes of a single thread cost about 1 % of an epoch (16 slower steps
+//! in every 1,040); with a core kept busy, the loop moves to one thread as soon as it notices
+//! (at once when the load arrives mid-run) and probes all cores again every 64 windows, so a
+//! freed core is used again within about 1,000 steps. The policy is a plain state machine
+//! ([`Policy`]), so it is tested with made-up times.
 
 use std::time::Instant;
 
@@ -41,6 +43,10 @@ const MAX_INTERVAL: usize = 64;
 /// shared machine vary by some 10 % without any change of load; a core kept busy slows two
 /// threads by half or more.
 const SWITCH_FACTOR: f64 = 0.85;
+
+/// A probe this much slower than the current choice loses clearly: the next probe waits the
+/// longest interval.
+const CLEAR_LOSS_FACTOR: f64 = 1.3;
 
 /// A window this much slower than the best since the last decision triggers a probe at once.
 const SLOWDOWN_FACTOR: f64 = 1.5;
@@ -146,6 +152,11 @@ impl Policy {
             self.interval = MIN_INTERVAL;
             self.last_median = median;
             self.best_median = median;
+        } else if median > CLEAR_LOSS_FACTOR * self.last_median {
+            // Clearly slower (one thread on a quiet machine, all cores beside a busy program):
+            // no need to look again soon.
+            self.interval = MAX_INTERVAL;
+            self.best_median = self.last_median;
         } else {
             self.interval = (2 * self.interval).min(MAX_INTERVAL);
             self.best_median = self.last_median;
@@ -235,7 +246,8 @@ mod tests {
         let mut policy = Policy::default();
         let choices = run(&mut policy, 200, 1.0, 1.7);
         assert_eq!(policy.current(), Choice::AllCores);
-        // The second window probes one thread; then the interval doubles up to MAX_INTERVAL.
+        // The second window probes one thread, which loses clearly: the next probes come every
+        // MAX_INTERVAL windows.
         assert_eq!(&choices[WINDOW..2 * WINDOW], &[Choice::OneThread; WINDOW]);
         // From then on: one probe window per MAX_INTERVAL + 1 windows.
         let windows = 10 * (MAX_INTERVAL + 1);
