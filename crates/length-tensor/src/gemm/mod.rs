@@ -48,6 +48,8 @@ mod workspace;
 pub(crate) use epilogue::Output;
 pub(crate) use layout::{MatMut, MatRef};
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::kernel::{self, Init, KernelPath, Tile, TileShape};
@@ -483,11 +485,12 @@ impl Product<'_> {
             Bias::Rows(bias) => Init::BiasRows(bias[i0..][..rows].as_ptr()),
         };
         // Subtracting: the kernel writes the tile's product to a staging array in L1 (rows
-        // `cols` floats apart), and the epilogue subtracts it from C row by row.
-        let mut staged = [0.0f32; epilogue::MAX_TILE];
+        // `cols` floats apart; left uninitialised, the kernel writes every element read), and
+        // the epilogue subtracts it from C row by row.
+        let mut staged = MaybeUninit::<[f32; epilogue::MAX_TILE]>::uninit();
         let (c, c_rs, c_cs) = match self.output {
             Output::Store => (self.c.at(i0, j0), self.c.rs, self.c.cs),
-            Output::SubtractScaled(_) => (staged.as_mut_ptr(), cols as isize, 1),
+            Output::SubtractScaled(_) => (staged.as_mut_ptr().cast::<f32>(), cols as isize, 1),
         };
         let tile = Tile {
             kc,
@@ -511,7 +514,10 @@ impl Product<'_> {
         // `cols` (`rows`) values; `path` was checked by `kernel_path`.
         unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
         if let Output::SubtractScaled(scale) = self.output {
-            self.subtract_staged(&staged[..rows * cols], i0, j0, cols, scale);
+            // SAFETY: the kernel wrote the first rows x cols floats of the staging array.
+            let staged =
+                unsafe { std::slice::from_raw_parts(staged.as_ptr().cast::<f32>(), rows * cols) };
+            self.subtract_staged(staged, i0, j0, cols, scale);
         }
     }
 
