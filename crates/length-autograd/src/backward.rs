@@ -64,14 +64,26 @@ impl Graph<'_> {
             let Value::Tensor(output_value) = &nodes[op.output.0].value else {
                 unreachable!("functions always output tensors")
             };
-            if let (Some(optimizer), Some(layer)) =
-                (optimizer.as_deref(), op.function.as_layer_mut())
-            {
-                layer.prepare_update(optimizer);
-            }
-            let gradients =
-                op.function
-                    .backward(&inputs, output_value, output_gradient, &needs_gradient);
+            // A layer that can apply the optimizer's step while computing its gradients does
+            // both at once; otherwise backward, then the update below.
+            let combined = match (optimizer.as_deref_mut(), op.function.as_layer_mut()) {
+                (Some(optimizer), Some(layer)) => layer.backward_and_update(
+                    &inputs,
+                    output_value,
+                    output_gradient,
+                    &needs_gradient,
+                    optimizer,
+                ),
+                _ => None,
+            };
+            let updated = combined.is_some();
+            let gradients = match combined {
+                Some(gradients) => gradients,
+                None => {
+                    op.function
+                        .backward(&inputs, output_value, output_gradient, &needs_gradient)
+                }
+            };
             assert_eq!(
                 gradients.len(),
                 op.inputs.len(),
@@ -80,9 +92,11 @@ impl Graph<'_> {
                 gradients.len(),
                 op.inputs.len()
             );
-            if let (Some(optimizer), Some(layer)) =
-                (optimizer.as_deref_mut(), op.function.as_layer_mut())
-            {
+            if let (false, Some(optimizer), Some(layer)) = (
+                updated,
+                optimizer.as_deref_mut(),
+                op.function.as_layer_mut(),
+            ) {
                 layer.update(optimizer);
             }
 

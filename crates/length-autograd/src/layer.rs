@@ -8,7 +8,7 @@
 use length_tensor::Tensor;
 use ndarray::ArrayViewD;
 
-use crate::{Function, LayerId, Optimizer};
+use crate::{Function, LayerId, Optimizer, Value};
 
 /// A [`Function`] with parameters that an [`Optimizer`] trains.
 ///
@@ -33,14 +33,21 @@ pub trait Layer: Function {
     /// If the number or the shapes of the deltas differ from the parameters'.
     fn apply_update(&mut self, deltas: &[Tensor]);
 
-    /// Called by [`Graph::backward`](crate::Graph::backward) just before this layer's
-    /// [`Function::backward`], when the pass trains with `optimizer`. A layer may use it to fold
-    /// a plain gradient step ([`Optimizer::plain_step_size`]) into the backward pass: a fully
-    /// connected layer then computes `W ← W − η·(gᵀ·x)` in one product and never stores the
-    /// weight gradient, and its [`update`](Layer::update) only steps the rest. The default does
-    /// nothing.
-    fn prepare_update(&mut self, optimizer: &dyn Optimizer) {
-        let _ = optimizer;
+    /// The backward pass and the update in one, when the layer can apply `optimizer`'s step
+    /// while it computes its parameter gradients (see [`Optimizer::begin_elementwise_step`]):
+    /// returns the input gradients as [`Function::backward`] does, with the parameters already
+    /// updated. `None` (the default) when it cannot; the graph then calls `backward` and
+    /// [`update`](Layer::update).
+    fn backward_and_update(
+        &mut self,
+        inputs: &[&Value],
+        output: &Tensor,
+        output_gradient: &Tensor,
+        needs_gradient: &[bool],
+        optimizer: &mut dyn Optimizer,
+    ) -> Option<Vec<Option<Tensor>>> {
+        let _ = (inputs, output, output_gradient, needs_gradient, optimizer);
+        None
     }
 
     /// Hands the parameter gradients to `optimizer` and applies its update.

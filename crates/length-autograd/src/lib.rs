@@ -84,5 +84,5 @@ pub use gradient_check::{
 pub use graph::{Graph, NodeId};
 pub use initializer::Initializer;
 pub use layer::Layer;
-pub use optimizer::{LayerId, Optimizer};
+pub use optimizer::{ElementwiseStep, LayerId, Optimizer};
 pub use value::Value;

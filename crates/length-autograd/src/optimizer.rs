@@ -69,12 +69,21 @@ pub trait Optimizer {
         }
     }
 
-    /// `Some(η)` when this optimizer updates every parameter exactly as `p -= η * g` (in `f32`,
-    /// the multiply and the subtraction each rounded), keeping no state: plain SGD. A layer may
-    /// then fold the step into the product that computes a parameter's gradient and never store
-    /// that gradient (see [`Layer::prepare_update`](crate::Layer::prepare_update)); the
-    /// parameters come out bit-identical. The default, `None`, is right for every other rule.
-    fn plain_step_size(&self) -> Option<f32> {
+    /// Begins one update of `layer`, whose parameters have `shapes`, for the layer to apply
+    /// piece by piece while it computes the gradients ([`ElementwiseStep`]), or `None` (the
+    /// default) to be handed whole gradients by [`update`](Optimizer::update).
+    ///
+    /// Optimizers whose rule is element-wise (each parameter element's new value depends only on
+    /// its own gradient and state) return `Some`: a fully connected layer then applies the step
+    /// to each tile of its weights as the weight-gradient product finishes it, and the gradient
+    /// never reaches memory. The result is bit-identical to [`update`](Optimizer::update), and
+    /// the step counts as one update of the layer.
+    fn begin_elementwise_step(
+        &mut self,
+        layer: LayerId,
+        shapes: &[&[usize]],
+    ) -> Option<Box<dyn ElementwiseStep + '_>> {
+        let _ = (layer, shapes);
         None
     }
 
@@ -83,4 +92,45 @@ pub trait Optimizer {
 
     /// Sets the learning rate, as a schedule does between epochs.
     fn set_learning_rate(&mut self, learning_rate: f32);
+}
+
+/// One update of one layer by an element-wise optimizer, applied by the layer to pieces of its
+/// parameters (see [`Optimizer::begin_elementwise_step`]).
+///
+/// ```
+/// use length_autograd::{LayerId, Optimizer};
+/// # use length_autograd::ElementwiseStep;
+/// # struct Halve;
+/// # impl ElementwiseStep for Halve {
+/// #     fn apply(&self, _: usize, _: usize, p: &mut [f32], g: &[f32]) {
+/// #         for (p, g) in p.iter_mut().zip(g) { *p -= 0.5 * g; }
+/// #     }
+/// # }
+/// # struct Plain;
+/// # impl Optimizer for Plain {
+/// #     fn run_update_rule(&mut self, g: &[ndarray::ArrayViewD<f32>], _: LayerId) -> Vec<length_tensor::Tensor> {
+/// #         g.iter().map(|g| g.mapv(|g| 0.5 * g)).collect()
+/// #     }
+/// #     fn begin_elementwise_step(&mut self, _: LayerId, _: &[&[usize]]) -> Option<Box<dyn ElementwiseStep + '_>> {
+/// #         Some(Box::new(Halve))
+/// #     }
+/// #     fn learning_rate(&self) -> f32 { 0.5 }
+/// #     fn set_learning_rate(&mut self, _: f32) {}
+/// # }
+/// let mut optimizer = Plain; // p -= 0.5 · g, element by element
+/// let layer = LayerId::fresh();
+/// let step = optimizer.begin_elementwise_step(layer, &[&[2, 2]]).expect("element-wise");
+/// let mut weights = [1.0f32, 1.0, 1.0, 1.0];
+/// step.apply(0, 0, &mut weights[..2], &[2.0, 4.0]); // row 0 ...
+/// step.apply(0, 2, &mut weights[2..], &[0.0, -2.0]); // ... and row 1, in any order
+/// assert_eq!(weights, [0.0, -1.0, 1.0, 2.0]);
+/// ```
+pub trait ElementwiseStep: Sync {
+    /// Updates elements `offset .. offset + parameter.len()` (in row-major order) of the layer's
+    /// parameter number `index`, given their gradients. Each element is updated exactly once per
+    /// step; pieces may be updated at the same time from several threads.
+    ///
+    /// # Panics
+    /// If the piece lies outside the parameter or the lengths differ.
+    fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]);
 }

@@ -25,7 +25,7 @@ use length_autograd::{
 };
 use length_tensor::{
     Matrix, Tensor, column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into,
-    matmul_at_b_subtract_scaled_into,
+    matmul_at_b_update_into,
 };
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2,
@@ -54,18 +54,27 @@ pub struct FullyConnected {
     weights: Matrix,
     bias: Array1<f32>,
     /// `∂L/∂Wᵀ` from the last backward pass that stored it, (outputs, inputs); reused from step
-    /// to step.
+    /// to step. A pass that applied an element-wise optimizer's step on the way
+    /// ([`Layer::backward_and_update`]) does not store it.
     weight_gradient: Matrix,
     bias_gradient: Array1<f32>,
-    /// The step size of a plain SGD step to fold into the next backward pass
-    /// (see [`Layer::prepare_update`]).
-    folded_step: Option<f32>,
-    /// Whether the last backward pass already stepped the weights, leaving only the bias to
-    /// [`Layer::update`].
-    weights_stepped: bool,
 }
 
 const NAME: &str = "FullyConnected";
+
+/// The backward pass's operands: the layer's input x (batch, inputs) and the gradient g of its
+/// output (batch, outputs).
+fn backward_operands<'a>(
+    inputs: &[&'a Value],
+    output_gradient: &'a Tensor,
+) -> (ArrayView2<'a, f32>, ArrayView2<'a, f32>) {
+    let x = inputs::matrix(NAME, inputs, 0).expect("forward checked the input");
+    let g = output_gradient
+        .view()
+        .into_dimensionality::<Ix2>()
+        .expect("the output gradient has the output's shape");
+    (x, g)
+}
 
 impl FullyConnected {
     /// A layer from `num_inputs` to `num_outputs` values, its weights drawn by `initializer`
@@ -83,8 +92,6 @@ impl FullyConnected {
             bias: Array1::zeros(num_outputs),
             weight_gradient: Matrix::zeros((num_outputs, num_inputs)),
             bias_gradient: Array1::zeros(num_outputs),
-            folded_step: None,
-            weights_stepped: false,
         }
     }
 
@@ -185,6 +192,18 @@ fn shape_error(what: &str, expected: &[usize], got: &[usize]) -> LayersError {
     }
 }
 
+impl FullyConnected {
+    /// `g · W` (`∂L/∂x`) into a pooled buffer, if the input wants a gradient. The parameter
+    /// gradients come after it, so they are still in the cache when the optimizer needs them.
+    fn input_gradient(&self, g: ArrayView2<f32>, needs_gradient: &[bool]) -> Option<Tensor> {
+        needs_gradient[0].then(|| {
+            let mut gradient = pool::take((g.nrows(), self.weights.ncols()));
+            matmul_a_b_into(g, self.weights.view(), gradient.view_mut()); // g · W = ∂L/∂x
+            gradient.into_dyn()
+        })
+    }
+}
+
 impl Function for FullyConnected {
     fn name(&self) -> &str {
         NAME
@@ -216,28 +235,10 @@ impl Function for FullyConnected {
         output_gradient: &Tensor,
         needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
-        let x = inputs::matrix(NAME, inputs, 0).expect("forward checked the input");
-        let g = output_gradient
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("the output gradient has the output's shape");
-        // The parameter gradients come last, so they are still in the cache when the graph hands
-        // them to the optimizer right after this.
-        let input_gradient = needs_gradient[0].then(|| {
-            let mut gradient = pool::take(x.raw_dim());
-            matmul_a_b_into(g, self.weights.view(), gradient.view_mut()); // g · W = ∂L/∂x
-            gradient.into_dyn()
-        });
+        let (x, g) = backward_operands(inputs, output_gradient);
+        let input_gradient = self.input_gradient(g, needs_gradient);
         column_sums_into(g, self.bias_gradient.view_mut());
-        match self.folded_step.take() {
-            // Plain SGD: Wᵀ ← Wᵀ − η·(gᵀ · x) in one product; the gradient never reaches memory.
-            // (The input gradient above used the weights from before the step.)
-            Some(step_size) => {
-                matmul_at_b_subtract_scaled_into(g, x, step_size, self.weights.view_mut());
-                self.weights_stepped = true;
-            }
-            None => matmul_at_b_into(g, x, self.weight_gradient.view_mut()), // gᵀ · x = ∂L/∂Wᵀ
-        }
+        matmul_at_b_into(g, x, self.weight_gradient.view_mut()); // gᵀ · x = ∂L/∂Wᵀ
         vec![input_gradient]
     }
 
@@ -299,25 +300,41 @@ impl Layer for FullyConnected {
             .expect("checked shape");
     }
 
-    /// With a plain SGD optimizer, asks the next backward pass to fold the weights' step into the
-    /// product that computes their gradient: `Wᵀ ← Wᵀ − η·(gᵀ·x)`, bit-identical to the two
-    /// passes, but the weight gradient is then not stored ([`Layer::parameter_gradients`] keeps
-    /// the one of the last pass that stored it).
-    fn prepare_update(&mut self, optimizer: &dyn Optimizer) {
-        self.folded_step = optimizer.plain_step_size();
+    /// With an element-wise optimizer (SGD, Adam), the step is applied to each tile of the
+    /// weights as the weight-gradient product `gᵀ · x` finishes it
+    /// (`matmul_at_b_update_into`), and the weight gradient is never stored: bit-identical to
+    /// `backward` then `update`, with one pass over the weights instead of three.
+    fn backward_and_update(
+        &mut self,
+        inputs: &[&Value],
+        _output: &Tensor,
+        output_gradient: &Tensor,
+        needs_gradient: &[bool],
+        optimizer: &mut dyn Optimizer,
+    ) -> Option<Vec<Option<Tensor>>> {
+        let step = optimizer
+            .begin_elementwise_step(self.id, &[self.weights.shape(), self.bias.shape()])?;
+        let (x, g) = backward_operands(inputs, output_gradient);
+        // Before the weights move: g · W needs the weights of the forward pass.
+        let input_gradient = self.input_gradient(g, needs_gradient);
+        column_sums_into(g, self.bias_gradient.view_mut());
+        let row_length = self.weights.ncols();
+        matmul_at_b_update_into(
+            g,
+            x,
+            self.weights.view_mut(),
+            &|i, j0, weights, gradient| {
+                step.apply(0, i * row_length + j0, weights, gradient);
+            },
+        );
+        let bias = self.bias.as_slice_mut().expect("the bias is contiguous");
+        let bias_gradient = self.bias_gradient.as_slice().expect("contiguous");
+        step.apply(1, 0, bias, bias_gradient);
+        Some(vec![input_gradient])
     }
 
-    /// Updates weights and bias in place with [`Optimizer::update`] (only the bias when the
-    /// backward pass already stepped the weights).
+    /// Updates weights and bias in place with [`Optimizer::update`].
     fn update(&mut self, optimizer: &mut dyn Optimizer) {
-        if std::mem::take(&mut self.weights_stepped) {
-            optimizer.update(
-                &mut [self.bias.view_mut().into_dyn()],
-                &[self.bias_gradient.view().into_dyn()],
-                self.id,
-            );
-            return;
-        }
         optimizer.update(
             &mut [
                 self.weights.view_mut().into_dyn(),

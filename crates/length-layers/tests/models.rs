@@ -5,7 +5,7 @@ use length_autograd::{AutogradError, Graph, Layer};
 use length_layers::{
     ActivatedMLP, Activation, LayersError, Loss, MLP, MlpConfig, Model, WeightInit,
 };
-use length_optim::Sgd;
+use length_optim::{Adam, Sgd};
 use length_tensor::Labels;
 use ndarray::{Array2, ArrayViewD, array};
 
@@ -262,11 +262,11 @@ fn default_layer_update_equals_the_in_place_update() -> Result<(), Box<dyn std::
     Ok(())
 }
 
-/// SGD, but without declaring its rule plain: layers cannot fold its step into their backward
-/// pass, so it takes the two-pass route (gradient, then update).
-struct UnfoldedSgd(Sgd);
+/// An optimizer that hides its element-wise step: layers get whole gradients through `update`
+/// (the two-pass route: gradient, then update).
+struct TwoPass<O>(O);
 
-impl length_autograd::Optimizer for UnfoldedSgd {
+impl<O: length_autograd::Optimizer> length_autograd::Optimizer for TwoPass<O> {
     fn run_update_rule(
         &mut self,
         gradients: &[ArrayViewD<f32>],
@@ -293,32 +293,63 @@ impl length_autograd::Optimizer for UnfoldedSgd {
     }
 }
 
-#[test]
-fn folding_the_sgd_step_into_backward_changes_no_bit() {
-    // Batches of 64 (one k block) and of 200 (several: the folded product takes a temporary).
+/// Trains two identical models for 5 steps, one with `folded` (applying its step inside the
+/// backward pass), one with `two_pass`, and checks every parameter bit for bit.
+fn assert_folding_changes_no_bit(
+    name: &str,
+    folded_optimizer: &mut dyn length_autograd::Optimizer,
+    two_pass_optimizer: &mut dyn length_autograd::Optimizer,
+) {
+    // Batches of 64 (one k block) and of 200 (several: the product goes through a temporary).
     for batch_size in [64, 200] {
         let config = MlpConfig::new([784, 64, 10])
             .activation(Activation::ReLU)
             .seed(5);
         let mut folded = config.clone().build().unwrap();
-        let mut unfolded = config.build().unwrap();
-        let mut sgd = Sgd::with_learning_rate(0.1);
-        assert_eq!(length_autograd::Optimizer::plain_step_size(&sgd), Some(0.1));
-        let mut reference = UnfoldedSgd(Sgd::with_learning_rate(0.1));
+        let mut two_pass = config.build().unwrap();
         for step in 0..5 {
             let images = batch(batch_size, 784, step);
             let labels = Labels::from_shape_fn(batch_size, |i| (i * 7 % 10) as u32);
-            length_layers::train_step(&mut folded, &mut sgd, images.view(), labels.view()).unwrap();
-            length_layers::train_step(&mut unfolded, &mut reference, images.view(), labels.view())
+            length_layers::train_step(&mut folded, folded_optimizer, images.view(), labels.view())
                 .unwrap();
+            length_layers::train_step(
+                &mut two_pass,
+                two_pass_optimizer,
+                images.view(),
+                labels.view(),
+            )
+            .unwrap();
         }
-        for ((name, a), (_, b)) in folded.parameters().into_iter().zip(unfolded.parameters()) {
+        for ((parameter, a), (_, b)) in folded.parameters().into_iter().zip(two_pass.parameters()) {
             assert!(
                 a.iter()
                     .zip(b.iter())
                     .all(|(x, y)| x.to_bits() == y.to_bits()),
-                "{name} differs after 5 steps with batch {batch_size}"
+                "{name}: {parameter} differs after 5 steps with batch {batch_size}"
             );
         }
     }
+}
+
+#[test]
+fn applying_the_step_inside_backward_changes_no_bit() {
+    let mut sgd = Sgd::with_learning_rate(0.1);
+    assert!(
+        length_autograd::Optimizer::begin_elementwise_step(
+            &mut sgd,
+            length_autograd::LayerId::fresh(),
+            &[&[2]]
+        )
+        .is_some()
+    );
+    assert_folding_changes_no_bit(
+        "SGD",
+        &mut Sgd::with_learning_rate(0.1),
+        &mut TwoPass(Sgd::with_learning_rate(0.1)),
+    );
+    assert_folding_changes_no_bit(
+        "Adam",
+        &mut Adam::with_learning_rate(0.01),
+        &mut TwoPass(Adam::with_learning_rate(0.01)),
+    );
 }

@@ -154,7 +154,7 @@ pub(crate) fn zip_3<F>(
 // registers and the compiler can vectorise the loop: nothing it reads can alias what it writes.
 // Each loop is compiled for the widest vectors the CPU has (see `widest_simd`).
 
-fn slices_1<F: Fn(&mut f32, f32)>(f: F, a: &mut [f32], gradient: &[f32]) {
+pub(crate) fn slices_1<F: Fn(&mut f32, f32)>(f: F, a: &mut [f32], gradient: &[f32]) {
     widest_simd(
         #[inline(always)]
         || {
@@ -176,7 +176,7 @@ fn slices_2<F: Fn(&mut f32, &mut f32, f32)>(f: F, a: &mut [f32], b: &mut [f32], 
     );
 }
 
-fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
+pub(crate) fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
     f: F,
     a: &mut [f32],
     b: &mut [f32],

@@ -27,7 +27,7 @@
 //! assert_eq!(weights, array![0.5f32, 2.0].into_dyn());
 //! ```
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
@@ -128,10 +128,16 @@ impl Optimizer for Sgd {
         }
     }
 
-    /// The learning rate: SGD's rule is exactly `p -= η * g`, so layers may fold it into the
-    /// product that computes the gradient.
-    fn plain_step_size(&self) -> Option<f32> {
-        Some(self.config.learning_rate)
+    /// SGD is element-wise: a layer may apply `p -= η * g` to each piece of a parameter as its
+    /// gradient is computed.
+    fn begin_elementwise_step(
+        &mut self,
+        _layer: LayerId,
+        _shapes: &[&[usize]],
+    ) -> Option<Box<dyn ElementwiseStep + '_>> {
+        Some(Box::new(SgdStep {
+            learning_rate: self.config.learning_rate,
+        }))
     }
 
     fn learning_rate(&self) -> f32 {
@@ -140,5 +146,22 @@ impl Optimizer for Sgd {
 
     fn set_learning_rate(&mut self, learning_rate: f32) {
         self.config.learning_rate = learning_rate;
+    }
+}
+
+/// One SGD step applied piece by piece: `p -= η * g`, as [`Sgd::update`](Optimizer::update).
+struct SgdStep {
+    learning_rate: f32,
+}
+
+impl ElementwiseStep for SgdStep {
+    fn apply(&self, _index: usize, _offset: usize, parameter: &mut [f32], gradient: &[f32]) {
+        assert_eq!(
+            parameter.len(),
+            gradient.len(),
+            "SGD: piece and gradient differ"
+        );
+        let learning_rate = self.learning_rate;
+        fused::slices_1(move |p, g| *p -= learning_rate * g, parameter, gradient);
     }
 }

@@ -17,7 +17,7 @@
 
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
-use crate::gemm::{self, MatMut, MatRef, Output};
+use crate::gemm::{self, MatMut, MatRef, Output, TileUpdate};
 
 /// `a · bᵀ` for `a` of shape (m, k) and `b` of shape (n, k); returns (m, n).
 ///
@@ -258,5 +258,63 @@ pub fn matmul_at_b_subtract_scaled_into(
         MatMut::from_view(&mut out),
         None,
         Output::SubtractScaled(scale),
+    );
+}
+
+/// Updates `out` element by element from `aᵀ · b` without storing the product: an optimizer's
+/// step folded into the product that computes the weight gradient.
+///
+/// For each finished piece of the product, `update(i, j0, out_row, product)` is called with
+/// `out_row` = row i of `out`, columns `j0 .. j0 + out_row.len()`, and `product` the same
+/// elements of `aᵀ · b`. Every element of `out` is in exactly one call; calls for different
+/// pieces may run at the same time on different threads. The product's elements are
+/// bit-identical to [`matmul_at_b_into`]'s into a buffer laid out like `out`, so an element-wise
+/// rule gives the same result as computing the gradient first and updating after.
+///
+/// O(m·n·k), parallel over output tiles; for k within one of the kernel's k blocks no allocation
+/// once this thread's packing buffer has grown (longer k goes through a temporary product).
+///
+/// # Panics
+/// If the row counts differ or `out` is not (m, n); the message names the shapes.
+///
+/// ```
+/// use length_tensor::{matmul_at_b_update_into, ndarray::array};
+/// let g = array![[1.0f32], [2.0]];
+/// let x = array![[3.0f32, 4.0], [5.0, 6.0]];
+/// let mut w = array![[1.0f32, 1.0]];
+/// // Plain SGD with step 0.5: gᵀ·x = [13, 16].
+/// matmul_at_b_update_into(g.view(), x.view(), w.view_mut(), &|_, _, w, gradient| {
+///     for (w, g) in w.iter_mut().zip(gradient) {
+///         *w -= 0.5 * g;
+///     }
+/// });
+/// assert_eq!(w, array![[-5.5, -7.0]]);
+/// ```
+pub fn matmul_at_b_update_into(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    mut out: ArrayViewMut2<f32>,
+    update: TileUpdate<'_>,
+) {
+    assert_eq!(
+        a.nrows(),
+        b.nrows(),
+        "matmul_at_b_update: a is {:?} and b is {:?}; aᵀ·b needs equal row counts",
+        a.shape(),
+        b.shape()
+    );
+    assert_eq!(
+        out.dim(),
+        (a.ncols(), b.ncols()),
+        "matmul_at_b_update: out is {:?} but aᵀ·b is {:?}",
+        out.shape(),
+        (a.ncols(), b.ncols())
+    );
+    gemm::gemm_with(
+        MatRef::from_view(&a).t(),
+        MatRef::from_view(&b),
+        MatMut::from_view(&mut out),
+        None,
+        Output::Update(update),
     );
 }

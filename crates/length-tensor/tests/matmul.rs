@@ -8,7 +8,8 @@ use common::{Layout, Operand, SplitMix, any_layout, assert_close, dimension, ref
 use length_tensor::ndarray::{Array1, Array2};
 use length_tensor::{
     KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b,
-    matmul_at_b_into, matmul_at_b_subtract_scaled_into, supported_kernel_paths, with_kernel_path,
+    matmul_at_b_into, matmul_at_b_subtract_scaled_into, matmul_at_b_update_into,
+    supported_kernel_paths, with_kernel_path,
 };
 use proptest::prelude::*;
 
@@ -106,19 +107,33 @@ proptest! {
         let start = Operand::random(m, n, layouts.2, &mut rng);
         let scale = rng.next_f32();
         for path in supported_kernel_paths() {
-            let (folded, two_steps) = with_kernel_path(path, || {
+            let (folded, updated, two_steps) = with_kernel_path(path, || {
                 let mut folded = start.view().to_owned();
                 matmul_at_b_subtract_scaled_into(a.view(), b.view(), scale, folded.view_mut());
+                // The same rule through the general update, which must see every element once.
+                let mut updated = start.view().to_owned();
+                let visits = std::sync::atomic::AtomicUsize::new(0);
+                matmul_at_b_update_into(a.view(), b.view(), updated.view_mut(), &|_, _, w, p| {
+                    visits.fetch_add(w.len(), std::sync::atomic::Ordering::Relaxed);
+                    for (w, &p) in w.iter_mut().zip(p) {
+                        *w -= scale * p;
+                    }
+                });
+                assert_eq!(visits.into_inner(), m * n);
                 // The product in a buffer of the output's layout, as a layer keeps its gradient.
                 let mut product = nan_output(m, n, layouts.2, &mut SplitMix(seed));
                 matmul_at_b_into(a.view(), b.view(), product.view_mut());
                 let mut two_steps = start.view().to_owned();
                 two_steps.zip_mut_with(&product.view(), |w, &p| *w -= scale * p);
-                (folded, two_steps)
+                (folded, updated, two_steps)
             });
             prop_assert!(
                 folded.iter().zip(&two_steps).all(|(x, y)| x.to_bits() == y.to_bits()),
                 "aᵀ·b subtracted on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}"
+            );
+            prop_assert!(
+                updated.iter().zip(&two_steps).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "aᵀ·b update on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}"
             );
         }
     }

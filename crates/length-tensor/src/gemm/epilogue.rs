@@ -13,13 +13,44 @@
 
 use crate::kernel::KernelPath;
 
+/// An element-wise update of C from a piece of the product: `update(i, j0, c, product)` with
+/// `c` = C's row i, columns `j0 .. j0 + c.len()`, and `product` the same elements of `A · B`.
+pub type TileUpdate<'a> = &'a (dyn Fn(usize, usize, &mut [f32], &[f32]) + Sync);
+
 /// What happens to C.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Output {
+#[derive(Clone, Copy)]
+pub(crate) enum Output<'a> {
     /// `C = A · B (+ bias)`.
     Store,
     /// `C = C − scale · (A · B)`, rounding the product, then the scaled product, to `f32`.
     SubtractScaled(f32),
+    /// Each piece of C updated from the same piece of the product, by the caller's rule (an
+    /// optimizer's step), each element exactly once, pieces possibly on several threads at once.
+    Update(TileUpdate<'a>),
+}
+
+impl Output<'_> {
+    /// Whether C is simply overwritten with the product.
+    pub(crate) fn is_store(self) -> bool {
+        matches!(self, Output::Store)
+    }
+
+    /// Applies the output's rule to C's row `i`, columns `j0 ..`, from the same elements of the
+    /// product. Not for [`Output::Store`].
+    pub(crate) fn apply(
+        self,
+        path: KernelPath,
+        i: usize,
+        j0: usize,
+        c: &mut [f32],
+        product: &[f32],
+    ) {
+        match self {
+            Output::Store => unreachable!("a stored product has no epilogue"),
+            Output::SubtractScaled(scale) => subtract_scaled(path, c, product, scale),
+            Output::Update(update) => update(i, j0, c, product),
+        }
+    }
 }
 
 /// The most floats of one register tile on any kernel path (AVX-512: 8 rows by 48 columns).

@@ -46,6 +46,7 @@ mod plan;
 mod workspace;
 
 pub(crate) use epilogue::Output;
+pub use epilogue::TileUpdate;
 pub(crate) use layout::{MatMut, MatRef};
 
 use std::mem::MaybeUninit;
@@ -76,18 +77,21 @@ pub(crate) fn gemm(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
     gemm_with(a, b, c, bias, Output::Store);
 }
 
-/// `c = a · b (+ bias)` or `c −= scale · (a · b)`, as `output` says (no bias with the latter).
+/// `c = a · b (+ bias)`, or C updated from `a · b` as `output` says (then without a bias).
 pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, output: Output) {
     debug_assert_eq!((a.rows, a.cols), (c.rows, b.rows));
     debug_assert_eq!(b.cols, c.cols);
-    debug_assert!(output == Output::Store || bias.is_none());
+    debug_assert!(output.is_store() || bias.is_none());
     let (m, n, k) = (c.rows, c.cols, a.cols);
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
-        if output == Output::Store {
+        if output.is_store() {
             fill_with_bias(c, bias);
+        } else {
+            // The product is zero: the update still sees every element once.
+            update_from_product(kernel::kernel_path(), c, &vec![0.0; m * n], n, 1, output);
         }
         return;
     }
@@ -106,18 +110,18 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
     }
 }
 
-/// `c −= scale · (a · b)` through a temporary product: for products whose k needs several
+/// C updated from `a · b` through a temporary product: for products whose k needs several
 /// blocks, where a tile's product is not complete after one microkernel call.
 ///
 /// The temporary has C's kind of layout where the driver looks at it (rows contiguous or not), so
 /// the product is computed, orientation and blocking alike, exactly as `C = A · B` would be.
-fn subtract_scaled_via_temporary(
+fn update_via_temporary(
     path: KernelPath,
     shape: TileShape,
     a: MatRef,
     b: MatRef,
     c: MatMut,
-    scale: f32,
+    output: Output,
 ) {
     let (m, n) = (c.rows, c.cols);
     let (rs, cs) = if c.rows_are_contiguous() {
@@ -134,10 +138,30 @@ fn subtract_scaled_via_temporary(
         cs: cs as isize,
     };
     blocked(path, shape, a, b, target, Bias::None, Output::Store);
-    for i in 0..m {
-        for j in 0..n {
+    update_from_product(path, c, &product, rs, cs, output);
+}
+
+/// Applies `output` to all of C, row by row, from a product stored at strides (`rs`, `cs`).
+fn update_from_product(
+    path: KernelPath,
+    c: MatMut,
+    product: &[f32],
+    rs: usize,
+    cs: usize,
+    output: Output,
+) {
+    let mut row = vec![0.0f32; c.cols];
+    let mut c_row = vec![0.0f32; c.cols];
+    for i in 0..c.rows {
+        for j in 0..c.cols {
+            row[j] = product[i * rs + j * cs];
             // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
-            unsafe { *c.at(i, j) -= scale * product[i * rs + j * cs] };
+            c_row[j] = unsafe { *c.at(i, j) };
+        }
+        output.apply(path, i, 0, &mut c_row, &row);
+        for (j, &value) in c_row.iter().enumerate() {
+            // SAFETY: as above.
+            unsafe { *c.at(i, j) = value };
         }
     }
 }
@@ -170,10 +194,8 @@ fn blocked(
         shape.kc_a_resident
     };
     let blocks = KBlocks::new(k, k_limit);
-    if let Output::SubtractScaled(scale) = output
-        && blocks.count > 1
-    {
-        subtract_scaled_via_temporary(path, shape, a, b, c, scale);
+    if !output.is_store() && blocks.count > 1 {
+        update_via_temporary(path, shape, a, b, c, output);
         return;
     }
     let threads = rayon::current_num_threads();
@@ -216,8 +238,8 @@ struct Product<'a> {
     b: MatRef,
     c: MatMut,
     bias: Bias<'a>,
-    /// Store the product, or subtract a multiple of it (then `blocks.count == 1`).
-    output: Output,
+    /// Store the product, or update C from it (then `blocks.count == 1`).
+    output: Output<'a>,
     blocks: KBlocks,
     /// The tile rows: parts of at most `mr` rows.
     rows: Split,
@@ -490,7 +512,9 @@ impl Product<'_> {
         let mut staged = MaybeUninit::<[f32; epilogue::MAX_TILE]>::uninit();
         let (c, c_rs, c_cs) = match self.output {
             Output::Store => (self.c.at(i0, j0), self.c.rs, self.c.cs),
-            Output::SubtractScaled(_) => (staged.as_mut_ptr().cast::<f32>(), cols as isize, 1),
+            Output::SubtractScaled(_) | Output::Update(_) => {
+                (staged.as_mut_ptr().cast::<f32>(), cols as isize, 1)
+            }
         };
         let tile = Tile {
             kc,
@@ -513,26 +537,29 @@ impl Product<'_> {
         // by this task only (or the staging array holds rows x cols floats); the bias slices hold
         // `cols` (`rows`) values; `path` was checked by `kernel_path`.
         unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
-        if let Output::SubtractScaled(scale) = self.output {
+        if !self.output.is_store() {
             // SAFETY: the kernel wrote the first rows x cols floats of the staging array.
             let staged =
                 unsafe { std::slice::from_raw_parts(staged.as_ptr().cast::<f32>(), rows * cols) };
-            self.subtract_staged(staged, i0, j0, cols, scale);
+            self.update_from_staged(staged, i0, j0, cols);
         }
     }
 
-    /// `C[i0 + i, j0 + j] −= scale · staged[i · cols + j]` over a tile.
-    fn subtract_staged(&self, staged: &[f32], i0: usize, j0: usize, cols: usize, scale: f32) {
+    /// Applies the output's rule to a tile of C, `C[i0 + i, j0 + j]` from `staged[i · cols + j]`.
+    fn update_from_staged(&self, staged: &[f32], i0: usize, j0: usize, cols: usize) {
         for (i, product_row) in staged.chunks_exact(cols).enumerate() {
             if self.c.cs == 1 {
                 // SAFETY: row i0 + i, columns j0 .. j0 + cols are inside C, adjacent, and written
                 // by this task only.
                 let c_row = unsafe { std::slice::from_raw_parts_mut(self.c.at(i0 + i, j0), cols) };
-                epilogue::subtract_scaled(self.path, c_row, product_row, scale);
+                self.output.apply(self.path, i0 + i, j0, c_row, product_row);
             } else {
                 for (j, &product) in product_row.iter().enumerate() {
                     // SAFETY: (i0 + i, j0 + j) is inside C and written by this task only.
-                    unsafe { *self.c.at(i0 + i, j0 + j) -= scale * product };
+                    let element = unsafe { &mut *self.c.at(i0 + i, j0 + j) };
+                    let c_element = std::slice::from_mut(element);
+                    self.output
+                        .apply(self.path, i0 + i, j0 + j, c_element, &[product]);
                 }
             }
         }

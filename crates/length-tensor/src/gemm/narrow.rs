@@ -47,7 +47,7 @@ struct Operands<'a> {
     b: MatRef,
     c: MatMut,
     bias: Option<&'a [f32]>,
-    output: Output,
+    output: Output<'a>,
 }
 
 /// `c = a · b (+ bias on every row)`, or `c −= scale · (a · b)`, for a narrow product (see
@@ -173,7 +173,9 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usiz
             }
         }
     }
-    for (j, (lanes, &column)) in partial.iter().zip(&columns).enumerate() {
+    let mut values = [0.0f32; N];
+    for (j, ((value, lanes), &column)) in values.iter_mut().zip(&partial).zip(&columns).enumerate()
+    {
         let mut lanes = *lanes;
         let mut width = LANES / 2;
         while width > 0 {
@@ -187,12 +189,27 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usiz
             // SAFETY: p < k.
             sum = multiply_add::<FUSED>(unsafe { *a_row.add(p) }, unsafe { *column.add(p) }, sum);
         }
-        let value = bias.map_or(0.0, |bias| bias[j]) + sum;
-        // SAFETY: (i, j) is inside C, and row i is written by this call only.
-        match output {
-            Output::Store => unsafe { *c.at(i, j) = value },
-            Output::SubtractScaled(scale) => unsafe { *c.at(i, j) -= scale * value },
+        // Without a bias, 0 + sum: a sum of -0 is stored as +0, whatever the output.
+        *value = bias.map_or(0.0, |bias| bias[j]) + sum;
+    }
+    if output.is_store() {
+        for (j, &value) in values.iter().enumerate() {
+            // SAFETY: (i, j) is inside C, and row i is written by this call only.
+            unsafe { *c.at(i, j) = value };
         }
+        return;
+    }
+    // An update: C's row i (gathered when strided) from the row of the product. The element-wise
+    // rules give the same bits on every path, so the portable one serves.
+    let mut c_row = [0.0f32; N];
+    for (j, element) in c_row.iter_mut().enumerate() {
+        // SAFETY: (i, j) is inside C.
+        *element = unsafe { *c.at(i, j) };
+    }
+    output.apply(KernelPath::Scalar, i, 0, &mut c_row, &values);
+    for (j, &element) in c_row.iter().enumerate() {
+        // SAFETY: (i, j) is inside C, and row i is written by this call only.
+        unsafe { *c.at(i, j) = element };
     }
 }
 
