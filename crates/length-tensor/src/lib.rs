@@ -90,7 +90,7 @@ pub use gemm::TileUpdate;
 pub use kernel::{KernelPath, kernel_path, supported_kernel_paths, with_kernel_path};
 pub use matmul::{
     matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b, matmul_at_b_into,
-    matmul_at_b_subtract_scaled_into, matmul_at_b_update_into,
+    matmul_at_b_update_into,
 };
 pub use reduce::{argmax_rows, column_sums, column_sums_into, log_softmax_rows, softmax_rows};
 

@@ -4,8 +4,9 @@
 //! (batch, inputs):
 //! - forward: `y = x · Wᵀ + b` — [`matmul_a_bt`], [`matmul_a_bt_into`] (bias fused into the write)
 //! - gradient to the input: `dx = g · W` — [`matmul_a_b`], [`matmul_a_b_into`]
-//! - gradient to the weights: `dW = gᵀ · x` — [`matmul_at_b`], [`matmul_at_b_into`]; or, for plain
-//!   SGD, the step itself, `W ← W − η·(gᵀ·x)` — [`matmul_at_b_subtract_scaled_into`]
+//! - gradient to the weights: `dW = gᵀ · x` — [`matmul_at_b`], [`matmul_at_b_into`]; or an
+//!   optimizer's step applied to W piece by piece as the product is computed —
+//!   [`matmul_at_b_update_into`]
 //!
 //! All six run the packed, blocked SGEMM of this crate: for an (m, k) by (k, n) product they do
 //! m·n·k multiply-adds on the fastest SIMD path the CPU supports (see [`crate::kernel_path`]),
@@ -204,60 +205,6 @@ pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVi
         MatRef::from_view(&b),
         MatMut::from_view(&mut out),
         None,
-    );
-}
-
-/// `out ← out − scale · (aᵀ · b)`: a plain gradient step, `W ← W − η·(gᵀ·x)`, folded into the
-/// product that computes the gradient.
-///
-/// The result is bit-identical to computing `p = aᵀ · b` with [`matmul_at_b_into`] into a
-/// buffer laid out like `out` and then `out -= scale * p` element by element (each product
-/// rounded to `f32`, then the subtraction, no fused multiply-add), but the product never reaches
-/// memory: each finished tile is
-/// subtracted while it is in L1, so `out` is read and written once. When k needs more than one
-/// of the kernel's k blocks (a batch above 128 on the AVX-512 path) it goes through a temporary
-/// product instead, with the same result.
-///
-/// O(m·n·k), parallel over output tiles; no allocation once this thread's packing buffer has
-/// grown to the shape (for k within one block).
-///
-/// # Panics
-/// If the row counts differ or `out` is not (m, n); the message names the shapes.
-///
-/// ```
-/// use length_tensor::{matmul_at_b_subtract_scaled_into, ndarray::array};
-/// let g = array![[1.0f32], [2.0]];
-/// let x = array![[3.0f32, 4.0], [5.0, 6.0]];
-/// let mut w = array![[1.0f32, 1.0]];
-/// matmul_at_b_subtract_scaled_into(g.view(), x.view(), 0.5, w.view_mut()); // gᵀ·x = [13, 16]
-/// assert_eq!(w, array![[-5.5, -7.0]]);
-/// ```
-pub fn matmul_at_b_subtract_scaled_into(
-    a: ArrayView2<f32>,
-    b: ArrayView2<f32>,
-    scale: f32,
-    mut out: ArrayViewMut2<f32>,
-) {
-    assert_eq!(
-        a.nrows(),
-        b.nrows(),
-        "matmul_at_b_subtract_scaled: a is {:?} and b is {:?}; aᵀ·b needs equal row counts",
-        a.shape(),
-        b.shape()
-    );
-    assert_eq!(
-        out.dim(),
-        (a.ncols(), b.ncols()),
-        "matmul_at_b_subtract_scaled: out is {:?} but aᵀ·b is {:?}",
-        out.shape(),
-        (a.ncols(), b.ncols())
-    );
-    gemm::gemm_with(
-        MatRef::from_view(&a).t(),
-        MatRef::from_view(&b),
-        MatMut::from_view(&mut out),
-        None,
-        Output::SubtractScaled(scale),
     );
 }
 

@@ -8,7 +8,7 @@ use common::SplitMix;
 use length_tensor::ndarray::{Array, Array1, Array2, Dimension};
 use length_tensor::{
     column_sums, log_softmax_rows, matmul_a_b, matmul_a_bt_into, matmul_at_b,
-    matmul_at_b_subtract_scaled_into, relu, relu_backward, softmax_rows, supported_kernel_paths,
+    matmul_at_b_update_into, relu, relu_backward, softmax_rows, supported_kernel_paths,
     with_kernel_path,
 };
 use rayon::ThreadPoolBuilder;
@@ -69,10 +69,14 @@ fn matmuls_are_thread_count_independent() {
             assert_thread_independent(&format!("weight gradient {shape}"), || {
                 with_kernel_path(path, || matmul_at_b(g.view(), x.view()))
             });
-            assert_thread_independent(&format!("folded SGD step {shape}"), || {
+            assert_thread_independent(&format!("SGD step inside the product {shape}"), || {
                 with_kernel_path(path, || {
                     let mut w = w.clone();
-                    matmul_at_b_subtract_scaled_into(g.view(), x.view(), 0.1, w.view_mut());
+                    matmul_at_b_update_into(g.view(), x.view(), w.view_mut(), &|_, _, w, p| {
+                        for (w, &p) in w.iter_mut().zip(p) {
+                            *w -= 0.1 * p;
+                        }
+                    });
                     w
                 })
             });

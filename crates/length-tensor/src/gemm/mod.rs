@@ -91,7 +91,7 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
             fill_with_bias(c, bias);
         } else {
             // The product is zero: the update still sees every element once.
-            update_from_product(kernel::kernel_path(), c, &vec![0.0; m * n], n, 1, output);
+            update_from_product(c, &vec![0.0; m * n], n, 1, output);
         }
         return;
     }
@@ -138,18 +138,11 @@ fn update_via_temporary(
         cs: cs as isize,
     };
     blocked(path, shape, a, b, target, Bias::None, Output::Store);
-    update_from_product(path, c, &product, rs, cs, output);
+    update_from_product(c, &product, rs, cs, output);
 }
 
 /// Applies `output` to all of C, row by row, from a product stored at strides (`rs`, `cs`).
-fn update_from_product(
-    path: KernelPath,
-    c: MatMut,
-    product: &[f32],
-    rs: usize,
-    cs: usize,
-    output: Output,
-) {
+fn update_from_product(c: MatMut, product: &[f32], rs: usize, cs: usize, output: Output) {
     let mut row = vec![0.0f32; c.cols];
     let mut c_row = vec![0.0f32; c.cols];
     for i in 0..c.rows {
@@ -158,7 +151,7 @@ fn update_from_product(
             // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
             c_row[j] = unsafe { *c.at(i, j) };
         }
-        output.apply(path, i, 0, &mut c_row, &row);
+        output.apply(i, 0, &mut c_row, &row);
         for (j, &value) in c_row.iter().enumerate() {
             // SAFETY: as above.
             unsafe { *c.at(i, j) = value };
@@ -512,9 +505,7 @@ impl Product<'_> {
         let mut staged = MaybeUninit::<[f32; epilogue::MAX_TILE]>::uninit();
         let (c, c_rs, c_cs) = match self.output {
             Output::Store => (self.c.at(i0, j0), self.c.rs, self.c.cs),
-            Output::SubtractScaled(_) | Output::Update(_) => {
-                (staged.as_mut_ptr().cast::<f32>(), cols as isize, 1)
-            }
+            Output::Update(_) => (staged.as_mut_ptr().cast::<f32>(), cols as isize, 1),
         };
         let tile = Tile {
             kc,
@@ -552,14 +543,13 @@ impl Product<'_> {
                 // SAFETY: row i0 + i, columns j0 .. j0 + cols are inside C, adjacent, and written
                 // by this task only.
                 let c_row = unsafe { std::slice::from_raw_parts_mut(self.c.at(i0 + i, j0), cols) };
-                self.output.apply(self.path, i0 + i, j0, c_row, product_row);
+                self.output.apply(i0 + i, j0, c_row, product_row);
             } else {
                 for (j, &product) in product_row.iter().enumerate() {
                     // SAFETY: (i0 + i, j0 + j) is inside C and written by this task only.
                     let element = unsafe { &mut *self.c.at(i0 + i, j0 + j) };
                     let c_element = std::slice::from_mut(element);
-                    self.output
-                        .apply(self.path, i0 + i, j0 + j, c_element, &[product]);
+                    self.output.apply(i0 + i, j0 + j, c_element, &[product]);
                 }
             }
         }

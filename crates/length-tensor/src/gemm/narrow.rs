@@ -206,7 +206,7 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usiz
         // SAFETY: (i, j) is inside C.
         *element = unsafe { *c.at(i, j) };
     }
-    output.apply(KernelPath::Scalar, i, 0, &mut c_row, &values);
+    output.apply(i, 0, &mut c_row, &values);
     for (j, &element) in c_row.iter().enumerate() {
         // SAFETY: (i, j) is inside C, and row i is written by this call only.
         unsafe { *c.at(i, j) = element };
