@@ -300,7 +300,7 @@ impl Layer for FullyConnected {
             .expect("checked shape");
     }
 
-    /// With an element-wise optimizer (SGD, Adam), the step is applied to each tile of the
+    /// With an element-wise optimizer (SGD), the step is applied to each tile of the
     /// weights as the weight-gradient product `gᵀ · x` finishes it
     /// (`matmul_at_b_update_into`), and the weight gradient is never stored: bit-identical to
     /// `backward` then `update`, with one pass over the weights instead of three.

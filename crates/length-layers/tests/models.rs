@@ -347,9 +347,14 @@ fn applying_the_step_inside_backward_changes_no_bit() {
         &mut Sgd::with_learning_rate(0.1),
         &mut TwoPass(Sgd::with_learning_rate(0.1)),
     );
-    assert_folding_changes_no_bit(
-        "Adam",
-        &mut Adam::with_learning_rate(0.01),
-        &mut TwoPass(Adam::with_learning_rate(0.01)),
+    // Adam keeps the two-pass route: inside the product its step measured slower (its moments
+    // crowd the kernel's cache), so it does not offer an element-wise step.
+    assert!(
+        length_autograd::Optimizer::begin_elementwise_step(
+            &mut Adam::with_learning_rate(0.01),
+            length_autograd::LayerId::fresh(),
+            &[&[2]]
+        )
+        .is_none()
     );
 }

@@ -26,7 +26,7 @@
 //! moments or step counts.
 //!
 //! ```
-//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
+//! use length_autograd::{LayerId, Optimizer};
 //! use length_optim::Adam;
 //! use ndarray::array;
 //!
@@ -43,7 +43,7 @@
 
 use std::collections::HashMap;
 
-use length_autograd::{ElementwiseStep, LayerId, Optimizer};
+use length_autograd::{LayerId, Optimizer};
 use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
@@ -211,79 +211,6 @@ impl Adam {
     }
 }
 
-impl Adam {
-    /// [`begin_step`](Adam::begin_step) for parameters known by their shapes only.
-    fn begin_step_for_shapes(
-        &mut self,
-        shapes: &[&[usize]],
-        layer: LayerId,
-    ) -> (Step, &mut LayerState) {
-        let zeros = || -> Vec<Tensor> {
-            shapes
-                .iter()
-                .map(|shape| Tensor::zeros(shape.to_vec()))
-                .collect()
-        };
-        let state = self.layers.entry(layer).or_insert_with(|| LayerState {
-            steps: 0,
-            first_moments: zeros(),
-            second_moments: zeros(),
-        });
-        let matches = state.first_moments.len() == shapes.len()
-            && state
-                .first_moments
-                .iter()
-                .zip(shapes)
-                .all(|(m, shape)| m.shape() == *shape);
-        assert!(
-            matches,
-            "Adam: layer {layer:?} was updated before with parameters of other shapes than {shapes:?}"
-        );
-        state.steps += 1;
-        (Step::new(&self.config, state.steps), state)
-    }
-}
-
-/// One Adam step applied piece by piece: the same arithmetic as [`Adam::update`](Optimizer::update)
-/// on the moments of the same elements.
-struct AdamStep {
-    step: Step,
-    /// Per parameter: its first and second moments (contiguous, row-major) and their length.
-    moments: Vec<(*mut f32, *mut f32, usize)>,
-}
-
-// SAFETY: `apply` touches the moments of the elements of its piece only, and the caller updates
-// each element once per step (`ElementwiseStep`'s contract): threads never share an element. The
-// moments outlive the step, which borrows the optimizer mutably.
-unsafe impl Sync for AdamStep {}
-
-impl ElementwiseStep for AdamStep {
-    fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]) {
-        let (m, v, len) = self.moments[index];
-        assert!(
-            parameter.len() == gradient.len() && offset + parameter.len() <= len,
-            "Adam: a piece of {} elements at {offset} of a parameter of {len}, gradient {}",
-            parameter.len(),
-            gradient.len()
-        );
-        // SAFETY: inside the moments (asserted), and no other piece covers these elements.
-        let (m, v) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(m.add(offset), parameter.len()),
-                std::slice::from_raw_parts_mut(v.add(offset), parameter.len()),
-            )
-        };
-        let step = self.step;
-        fused::slices_3(
-            move |p, m, v, g| *p -= step.delta(m, v, g),
-            parameter,
-            m,
-            v,
-            gradient,
-        );
-    }
-}
-
 impl Default for Adam {
     fn default() -> Self {
         Self::new(AdamConfig::default())
@@ -337,23 +264,6 @@ impl Optimizer for Adam {
                 move |p, m, v, g| *p -= step.delta(m, v, g),
             );
         }
-    }
-
-    /// Adam is element-wise: a layer may apply the step to each piece of a parameter as its
-    /// gradient is computed.
-    fn begin_elementwise_step(
-        &mut self,
-        layer: LayerId,
-        shapes: &[&[usize]],
-    ) -> Option<Box<dyn ElementwiseStep + '_>> {
-        let (step, state) = self.begin_step_for_shapes(shapes, layer);
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments)
-            .map(|(m, v)| (m.as_mut_ptr(), v.as_mut_ptr(), m.len()))
-            .collect();
-        Some(Box::new(AdamStep { step, moments }))
     }
 
     fn learning_rate(&self) -> f32 {
