@@ -182,17 +182,7 @@ impl FullyConnected {
         matmul_a_bt_into(x, self.weights.view(), Some(self.bias.view()), y.view_mut());
         Ok(y)
     }
-}
 
-fn shape_error(what: &str, expected: &[usize], got: &[usize]) -> LayersError {
-    LayersError::ShapeMismatch {
-        what: what.to_string(),
-        expected: expected.to_vec(),
-        got: got.to_vec(),
-    }
-}
-
-impl FullyConnected {
     /// `g · W` (`∂L/∂x`) into a pooled buffer, if the input wants a gradient. The parameter
     /// gradients come after it, so they are still in the cache when the optimizer needs them.
     fn input_gradient(&self, g: ArrayView2<f32>, needs_gradient: &[bool]) -> Option<Tensor> {
@@ -201,6 +191,14 @@ impl FullyConnected {
             matmul_a_b_into(g, self.weights.view(), gradient.view_mut()); // g · W = ∂L/∂x
             gradient.into_dyn()
         })
+    }
+}
+
+fn shape_error(what: &str, expected: &[usize], got: &[usize]) -> LayersError {
+    LayersError::ShapeMismatch {
+        what: what.to_string(),
+        expected: expected.to_vec(),
+        got: got.to_vec(),
     }
 }
 
