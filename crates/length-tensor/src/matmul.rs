@@ -214,9 +214,11 @@ pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVi
 /// For each finished piece of the product, `update(i, j0, out_row, product)` is called with
 /// `out_row` = row i of `out`, columns `j0 .. j0 + out_row.len()`, and `product` the same
 /// elements of `aᵀ · b`. Every element of `out` is in exactly one call; calls for different
-/// pieces may run at the same time on different threads. The product's elements are
-/// bit-identical to [`matmul_at_b_into`]'s into a buffer laid out like `out`, so an element-wise
-/// rule gives the same result as computing the gradient first and updating after.
+/// pieces may run at the same time on different threads. Before each tile's product is
+/// computed, its rows of `out` are prefetched, so the update does not wait for them. The
+/// product's elements are bit-identical to [`matmul_at_b_into`]'s into a buffer laid out like
+/// `out`, so an element-wise rule gives the same result as computing the gradient first and
+/// updating after.
 ///
 /// O(m·n·k), parallel over output tiles; for k within one of the kernel's k blocks no allocation
 /// once this thread's packing buffer has grown (longer k goes through a temporary product).
@@ -262,6 +264,6 @@ pub fn matmul_at_b_update_into(
         MatRef::from_view(&b),
         MatMut::from_view(&mut out),
         None,
-        Output::Update(update),
+        Output::update(update),
     );
 }

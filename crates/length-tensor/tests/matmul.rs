@@ -107,15 +107,18 @@ proptest! {
         let scale = rng.next_f32();
         for path in supported_kernel_paths() {
             let (updated, two_steps) = with_kernel_path(path, || {
-                // An SGD step through the update, which must see every element once.
+                // An SGD step through the update, which must see every element once, at the
+                // indices of `out` it is given (each element still holds its start value).
                 let mut updated = start.view().to_owned();
                 let visits = std::sync::atomic::AtomicUsize::new(0);
-                matmul_at_b_update_into(a.view(), b.view(), updated.view_mut(), &|_, _, w, p| {
+                let sgd = |i: usize, j0: usize, w: &mut [f32], p: &[f32]| {
                     visits.fetch_add(w.len(), std::sync::atomic::Ordering::Relaxed);
-                    for (w, &p) in w.iter_mut().zip(p) {
+                    for (j, (w, &p)) in w.iter_mut().zip(p).enumerate() {
+                        assert_eq!(w.to_bits(), start.view()[[i, j0 + j]].to_bits(), "({i}, {})", j0 + j);
                         *w -= scale * p;
                     }
-                });
+                };
+                matmul_at_b_update_into(a.view(), b.view(), updated.view_mut(), &sgd);
                 assert_eq!(visits.into_inner(), m * n);
                 // The product in a buffer of the output's layout, as a layer keeps its gradient.
                 let mut product = nan_output(m, n, layouts.2, &mut SplitMix(seed));

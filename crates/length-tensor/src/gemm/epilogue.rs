@@ -8,6 +8,11 @@
 //! W) is written, then read again with W, and W is written: three passes over arrays that do not
 //! fit in L2 rather than one.
 //!
+//! A tile's rows of W lie far apart in memory (a row of W1 is 3 KiB long), so the hardware
+//! prefetchers do not see them coming, and the update would wait for each row. The driver
+//! therefore asks for the tile's rows of C before the microkernel starts, and the loads overlap
+//! its arithmetic.
+//!
 //! The product's elements are those of the two-pass version, bit for bit (the same sums in the
 //! same order), so an element-wise rule gives the same result either way.
 
@@ -22,21 +27,61 @@ pub(crate) enum Output<'a> {
     Store,
     /// Each piece of C updated from the same piece of the product, by the caller's rule (an
     /// optimizer's step), each element exactly once, pieces possibly on several threads at once.
-    Update(TileUpdate<'a>),
+    /// `transposed`: the driver computes `Cᵀ = Bᵀ · Aᵀ`, so its (i, j) are the caller's (j, i).
+    Update {
+        rule: TileUpdate<'a>,
+        transposed: bool,
+    },
 }
 
-impl Output<'_> {
+impl<'a> Output<'a> {
+    /// Updates C by `rule`, in the caller's orientation.
+    pub(crate) fn update(rule: TileUpdate<'a>) -> Output<'a> {
+        Output::Update {
+            rule,
+            transposed: false,
+        }
+    }
+
     /// Whether C is simply overwritten with the product.
     pub(crate) fn is_store(self) -> bool {
         matches!(self, Output::Store)
     }
 
-    /// Applies the output's rule to C's row `i`, columns `j0 ..`, from the same elements of the
-    /// product. Not for [`Output::Store`].
+    /// The same output for the transposed product `Cᵀ = Bᵀ · Aᵀ`.
+    pub(crate) fn transposed(self) -> Output<'a> {
+        match self {
+            Output::Store => Output::Store,
+            Output::Update { rule, transposed } => Output::Update {
+                rule,
+                transposed: !transposed,
+            },
+        }
+    }
+
+    /// Applies the output's rule to C's row `i`, columns `j0 ..` (in the driver's orientation),
+    /// from the same elements of the product. Not for [`Output::Store`].
     pub(crate) fn apply(self, i: usize, j0: usize, c: &mut [f32], product: &[f32]) {
         match self {
             Output::Store => unreachable!("a stored product has no epilogue"),
-            Output::Update(update) => update(i, j0, c, product),
+            Output::Update {
+                rule,
+                transposed: false,
+            } => rule(i, j0, c, product),
+            // The driver's row is one of the caller's columns: one element at a time.
+            Output::Update {
+                rule,
+                transposed: true,
+            } => {
+                for (j, (c, product)) in c.iter_mut().zip(product).enumerate() {
+                    rule(
+                        j0 + j,
+                        i,
+                        std::slice::from_mut(c),
+                        std::slice::from_ref(product),
+                    );
+                }
+            }
         }
     }
 }
