@@ -34,12 +34,17 @@ pub(crate) fn pack_panel(
         return;
     }
     if m.rows_are_contiguous() {
-        for (p, panel_row) in panel.chunks_exact_mut(width).enumerate() {
-            // SAFETY: row p0 + p, columns j0 .. j0 + nr are inside `m` (asserted above) and
-            // adjacent in memory.
-            let source = unsafe { std::slice::from_raw_parts(m.at(p0 + p, j0), nr) };
-            panel_row[..nr].copy_from_slice(source);
-            panel_row[nr..].fill(0.0);
+        // A full panel as wide as a tile (the kernels' mr or nr) is copied with a length known at
+        // compile time: a few vector moves per row instead of a call to memmove, which costs
+        // more than moving 32 bytes (the weight gradient packs gᵀ as 8-float rows). Training
+        // steps ran 1-1.5 % faster on 2 threads and 5-7 % on one (alternating blocks of steps).
+        match (nr == width).then_some(nr) {
+            Some(4) => copy_full_rows::<4>(m, p0, j0, panel),
+            Some(6) => copy_full_rows::<6>(m, p0, j0, panel),
+            Some(8) => copy_full_rows::<8>(m, p0, j0, panel),
+            Some(16) => copy_full_rows::<16>(m, p0, j0, panel),
+            Some(48) => copy_full_rows::<48>(m, p0, j0, panel),
+            _ => copy_rows(m, p0, j0, nr, width, panel),
         }
     } else if m.columns_are_contiguous() {
         for (block, panel_block) in panel.chunks_mut(TRANSPOSE_BLOCK * width).enumerate() {
@@ -65,6 +70,27 @@ pub(crate) fn pack_panel(
             }
             panel_row[nr..].fill(0.0);
         }
+    }
+}
+
+/// The row copy for any width: columns `j0 .. j0 + nr` of each row, zero-padded to `width`.
+fn copy_rows(m: MatRef, p0: usize, j0: usize, nr: usize, width: usize, panel: &mut [f32]) {
+    for (p, panel_row) in panel.chunks_exact_mut(width).enumerate() {
+        // SAFETY: row p0 + p, columns j0 .. j0 + nr are inside `m` (asserted by `pack_panel`)
+        // and adjacent in memory.
+        let source = unsafe { std::slice::from_raw_parts(m.at(p0 + p, j0), nr) };
+        panel_row[..nr].copy_from_slice(source);
+        panel_row[nr..].fill(0.0);
+    }
+}
+
+/// The row copy of a panel exactly `N` columns wide (no padding).
+fn copy_full_rows<const N: usize>(m: MatRef, p0: usize, j0: usize, panel: &mut [f32]) {
+    for (p, panel_row) in panel.chunks_exact_mut(N).enumerate() {
+        // SAFETY: row p0 + p, columns j0 .. j0 + N are inside `m` (asserted by `pack_panel`,
+        // with nr = N) and adjacent in memory.
+        let source = unsafe { &*m.at(p0 + p, j0).cast::<[f32; N]>() };
+        panel_row.copy_from_slice(source);
     }
 }
 
@@ -94,6 +120,32 @@ mod tests {
         check(transposed.t());
         let wide = Array2::from_shape_fn((5, 14), |(i, j)| (10 * i + j / 2) as f32);
         check(wide.slice(ndarray::s![.., ..;2]));
+    }
+
+    #[test]
+    fn full_panels_of_every_tile_width_copy_every_element() {
+        let m = Array2::from_shape_fn((6, 60), |(i, j)| (100 * i + j) as f32);
+        for width in [4, 6, 8, 16, 48, 5] {
+            let mut panel = vec![f32::NAN; 4 * width];
+            pack_panel(
+                MatRef::from_view(&m.view()),
+                1,
+                4,
+                7,
+                width,
+                width,
+                &mut panel,
+            );
+            for p in 0..4 {
+                assert_eq!(
+                    &panel[p * width..][..width],
+                    m.slice(ndarray::s![p + 1, 7..7 + width])
+                        .as_slice()
+                        .unwrap(),
+                    "width {width}, row {p}"
+                );
+            }
+        }
     }
 
     #[test]
