@@ -8,7 +8,8 @@
 //! Benchmark ids are `<group>/<implementation>`: the group names the form and the shape
 //! (`forward_64x784_by_512x784T`), the implementation is `length`, `ndarray_dot` or
 //! `ndarray_zip`. Matrix-multiply throughput is counted in flops (2·m·n·k "elements"), ReLU
-//! throughput in bytes read plus written.
+//! throughput in bytes read plus written. The matrix-multiply groups, with their operands, are
+//! defined once for this bench and the peer benchmarks, in `benches/products/mod.rs`.
 //!
 //! The baseline is ndarray's `dot` as a user of ndarray gets it: ndarray's default features,
 //! under which its matrixmultiply backend has neither `threading` nor `avx512` and runs on the
@@ -23,81 +24,19 @@
 //! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
 //! the bench writes one line there stating both (`cargo xtask bench` prints it under the table).
 
+mod products;
+
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
-use length::tensor::ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
-use length::tensor::{
-    kernel_path, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, relu_backward_into, relu_into,
-};
+use criterion::{Criterion, Throughput};
+use length::tensor::ndarray::{ArrayView2, ArrayViewMut2};
+use length::tensor::{kernel_path, relu_backward_into, relu_into};
+use products::{Contenders, matrix};
 
-/// A deterministic pseudo-random matrix with values in [-1, 1).
-fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    Array2::from_shape_simple_fn((rows, cols), || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    })
-}
-
-/// Benchmarks `C = lhs · rhs` (both views in the layout the layer really has) by LENGTH's
-/// `length_kernel` and by ndarray's `dot`.
-fn bench_product(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    lhs: ArrayView2<f32>,
-    rhs: ArrayView2<f32>,
-    length_kernel: &dyn Fn(ArrayViewMut2<f32>),
-) {
-    let (m, k) = lhs.dim();
-    let n = rhs.ncols();
-    group.throughput(Throughput::Elements((2 * m * n * k) as u64));
-    let mut out = Array2::<f32>::zeros((m, n));
-    group.bench_function("length", |bench| {
-        bench.iter(|| length_kernel(black_box(out.view_mut())))
-    });
-    group.bench_function("ndarray_dot", |bench| {
-        bench.iter(|| black_box(lhs).dot(&black_box(rhs)))
-    });
-}
-
-/// Forward `x · Wᵀ + b` for x (batch, inputs), W (outputs, inputs).
-fn forward(c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-    let x = matrix(batch, inputs, 1);
-    let w = matrix(outputs, inputs, 2);
-    let bias = Array1::from_elem(outputs, 0.1f32);
-    let name = format!("forward_{batch}x{inputs}_by_{outputs}x{inputs}T");
-    let mut group = c.benchmark_group(name);
-    bench_product(&mut group, x.view(), w.t(), &|out| {
-        matmul_a_bt_into(x.view(), w.view(), Some(bias.view()), out)
-    });
-    group.finish();
-}
-
-/// Input gradient `g · W` for g (batch, outputs), W (outputs, inputs).
-fn input_gradient(c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-    let g = matrix(batch, outputs, 3);
-    let w = matrix(outputs, inputs, 2);
-    let name = format!("input_gradient_{batch}x{outputs}_by_{outputs}x{inputs}");
-    let mut group = c.benchmark_group(name);
-    bench_product(&mut group, g.view(), w.view(), &|out| {
-        matmul_a_b_into(g.view(), w.view(), out)
-    });
-    group.finish();
-}
-
-/// Weight gradient `gᵀ · x` for g (batch, outputs), x (batch, inputs).
-fn weight_gradient(c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-    let g = matrix(batch, outputs, 3);
-    let x = matrix(batch, inputs, 1);
-    let name = format!("weight_gradient_{batch}x{outputs}T_by_{batch}x{inputs}");
-    let mut group = c.benchmark_group(name);
-    bench_product(&mut group, g.t(), x.view(), &|out| {
-        matmul_at_b_into(g.view(), x.view(), out)
-    });
-    group.finish();
+/// ndarray's `dot` as its users call it: allocating the result, which `c` is not.
+fn ndarray_dot(a: ArrayView2<f32>, b: ArrayView2<f32>, _c: ArrayViewMut2<f32>) {
+    black_box(a.dot(&b));
 }
 
 /// ReLU forward and backward on a (rows, cols) batch, next to ndarray's element-wise `Zip`.
@@ -163,15 +102,11 @@ fn main() {
         .sample_size(50)
         .configure_from_args();
 
-    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
-        forward(&mut c, 64, inputs, outputs);
-    }
-    for (inputs, outputs) in [(512, 512), (512, 10)] {
-        input_gradient(&mut c, 64, inputs, outputs);
-    }
-    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
-        weight_gradient(&mut c, 64, inputs, outputs);
-    }
+    let contenders = Contenders {
+        length: "length",
+        peers: &[("ndarray_dot", ndarray_dot)],
+    };
+    contenders.bench(&mut c);
     relu(&mut c, 64, 512);
     relu(&mut c, 1024, 1024);
     c.final_summary();

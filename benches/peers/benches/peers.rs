@@ -18,24 +18,18 @@
 //! `length_vs_peers` (LENGTH measured again in this process, so that each ratio compares two
 //! numbers from one run), `gemm` and `matrixmultiply`. Throughput is counted in flops (2·m·n·k
 //! "elements"). In `cargo test` criterion runs each benchmark once, as a smoke test.
+//!
+//! The groups, with their operands, are defined once for both benches, in
+//! `benches/products/mod.rs`.
 
-use std::hint::black_box;
+#[path = "../../products/mod.rs"]
+mod products;
+
 use std::time::Duration;
 
-use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
-use length_tensor::{matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into};
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
-
-/// A deterministic pseudo-random matrix with values in [-1, 1) (the same as the `kernels` bench).
-fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    Array2::from_shape_simple_fn((rows, cols), || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    })
-}
+use criterion::Criterion;
+use ndarray::{ArrayView2, ArrayViewMut2};
+use products::Contenders;
 
 /// `c = a · b` by the `gemm` crate on all rayon threads, for any strides.
 fn gemm_crate(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>) {
@@ -96,66 +90,6 @@ fn matrixmultiply_crate(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayView
     }
 }
 
-/// Benchmarks `C = lhs · rhs` (both views in the layout the layer really has) by LENGTH's
-/// `length_kernel` and by the two peers.
-fn bench_product(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    lhs: ArrayView2<f32>,
-    rhs: ArrayView2<f32>,
-    length_kernel: &dyn Fn(ArrayViewMut2<f32>),
-) {
-    let (m, k) = lhs.dim();
-    let n = rhs.ncols();
-    group.throughput(Throughput::Elements((2 * m * n * k) as u64));
-    let mut out = Array2::<f32>::zeros((m, n));
-    group.bench_function("length_vs_peers", |bench| {
-        bench.iter(|| length_kernel(black_box(out.view_mut())))
-    });
-    group.bench_function("gemm", |bench| {
-        bench.iter(|| gemm_crate(black_box(lhs), black_box(rhs), out.view_mut()))
-    });
-    group.bench_function("matrixmultiply", |bench| {
-        bench.iter(|| matrixmultiply_crate(black_box(lhs), black_box(rhs), out.view_mut()))
-    });
-}
-
-/// Forward `x · Wᵀ + b` for x (batch, inputs), W (outputs, inputs).
-fn forward(c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-    let x = matrix(batch, inputs, 1);
-    let w = matrix(outputs, inputs, 2);
-    let bias = Array1::from_elem(outputs, 0.1f32);
-    let name = format!("forward_{batch}x{inputs}_by_{outputs}x{inputs}T");
-    let mut group = c.benchmark_group(name);
-    bench_product(&mut group, x.view(), w.t(), &|out| {
-        matmul_a_bt_into(x.view(), w.view(), Some(bias.view()), out)
-    });
-    group.finish();
-}
-
-/// Input gradient `g · W` for g (batch, outputs), W (outputs, inputs).
-fn input_gradient(c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-    let g = matrix(batch, outputs, 3);
-    let w = matrix(outputs, inputs, 2);
-    let name = format!("input_gradient_{batch}x{outputs}_by_{outputs}x{inputs}");
-    let mut group = c.benchmark_group(name);
-    bench_product(&mut group, g.view(), w.view(), &|out| {
-        matmul_a_b_into(g.view(), w.view(), out)
-    });
-    group.finish();
-}
-
-/// Weight gradient `gᵀ · x` for g (batch, outputs), x (batch, inputs).
-fn weight_gradient(c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-    let g = matrix(batch, outputs, 3);
-    let x = matrix(batch, inputs, 1);
-    let name = format!("weight_gradient_{batch}x{outputs}T_by_{batch}x{inputs}");
-    let mut group = c.benchmark_group(name);
-    bench_product(&mut group, g.t(), x.view(), &|out| {
-        matmul_at_b_into(g.view(), x.view(), out)
-    });
-    group.finish();
-}
-
 fn main() {
     if std::env::var_os("MATMUL_NUM_THREADS").is_none() {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -168,14 +102,13 @@ fn main() {
         .sample_size(50)
         .configure_from_args();
 
-    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
-        forward(&mut c, 64, inputs, outputs);
-    }
-    for (inputs, outputs) in [(512, 512), (512, 10)] {
-        input_gradient(&mut c, 64, inputs, outputs);
-    }
-    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
-        weight_gradient(&mut c, 64, inputs, outputs);
-    }
+    let contenders = Contenders {
+        length: "length_vs_peers",
+        peers: &[
+            ("gemm", gemm_crate),
+            ("matrixmultiply", matrixmultiply_crate),
+        ],
+    };
+    contenders.bench(&mut c);
     c.final_summary();
 }
