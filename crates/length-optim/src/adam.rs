@@ -98,19 +98,19 @@ pub struct Adam {
 
 /// One layer's Adam state.
 #[derive(Debug, Clone)]
-pub(crate) struct LayerState {
+struct LayerState {
     /// How many updates this layer has had: `t` of the bias corrections.
     steps: u64,
     /// `m`, one array per parameter.
-    pub(crate) first_moments: Vec<Tensor>,
+    first_moments: Vec<Tensor>,
     /// `v`, one array per parameter.
-    pub(crate) second_moments: Vec<Tensor>,
+    second_moments: Vec<Tensor>,
 }
 
-/// The scalar rule of one step, shared by [`Optimizer::run_update_rule`], [`Optimizer::update`]
-/// and AdamW, so they all compute bit-identical deltas.
+/// The scalar rule of one step. Every Adam and AdamW update goes through it (in
+/// [`Adam::fused_step`]), so they all compute bit-identical deltas.
 #[derive(Clone, Copy)]
-pub(crate) struct Step {
+struct Step {
     beta1: f32,
     one_minus_beta1: f32,
     beta2: f32,
@@ -143,7 +143,7 @@ impl Step {
 
     /// Updates one parameter's moments and returns the delta to subtract from it.
     #[inline(always)]
-    pub(crate) fn delta(self, m: &mut f32, v: &mut f32, g: f32) -> f32 {
+    fn delta(self, m: &mut f32, v: &mut f32, g: f32) -> f32 {
         *m = flush_tiny(self.beta1 * *m + self.one_minus_beta1 * g);
         *v = flush_subnormal(self.beta2 * *v + self.one_minus_beta2 * (g * g));
         self.step_size * *m / (v.sqrt() * self.inverse_sqrt_bias_correction2 + self.eps)
@@ -193,13 +193,22 @@ impl Adam {
         self.layers.get(&layer).map_or(0, |state| state.steps)
     }
 
-    /// Counts one more step for `layer` (creating its zero moments on its first update) and
-    /// returns the step's constants with the layer's moments.
-    pub(crate) fn begin_step(
+    /// One Adam step for `layer`, as one fused pass per parameter: advances the layer's moments
+    /// (zeros before its first update) and, for each element, calls `apply(output, adam_delta)`
+    /// with the element of `outputs` and the Adam delta of the same element of `gradients`.
+    ///
+    /// Every update of Adam and AdamW is this pass; they differ only in what `outputs` holds
+    /// (fresh deltas or the parameters) and in `apply` (store, subtract, decay and subtract).
+    pub(crate) fn fused_step<A>(
         &mut self,
+        outputs: &mut [ArrayViewMutD<f32>],
         gradients: &[ArrayViewD<f32>],
         layer: LayerId,
-    ) -> (Step, &mut LayerState) {
+        apply: A,
+    ) where
+        A: Fn(&mut f32, f32) + Sync + Copy,
+    {
+        debug_assert_eq!(outputs.len(), gradients.len());
         let state = self.layers.entry(layer).or_insert_with(|| LayerState {
             steps: 0,
             first_moments: zeros_like(gradients),
@@ -207,7 +216,20 @@ impl Adam {
         });
         assert_state_matches("Adam", &state.first_moments, gradients, layer);
         state.steps += 1;
-        (Step::new(&self.config, state.steps), state)
+        let step = Step::new(&self.config, state.steps);
+        let moments = state
+            .first_moments
+            .iter_mut()
+            .zip(&mut state.second_moments);
+        for ((output, (m, v)), gradient) in outputs.iter_mut().zip(moments).zip(gradients) {
+            fused::zip_3(
+                output.view_mut(),
+                m.view_mut(),
+                v.view_mut(),
+                gradient.view(),
+                move |output, m, v, g| apply(output, step.delta(m, v, g)),
+            );
+        }
     }
 }
 
@@ -220,25 +242,12 @@ impl Default for Adam {
 impl Optimizer for Adam {
     /// Advances the layer's moments by one step and returns one delta per gradient.
     fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
-        let (step, state) = self.begin_step(gradients, layer);
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments);
-        moments
-            .zip(gradients)
-            .map(|((m, v), gradient)| {
-                let mut delta = Tensor::zeros(gradient.raw_dim());
-                fused::zip_3(
-                    delta.view_mut(),
-                    m.view_mut(),
-                    v.view_mut(),
-                    gradient.view(),
-                    move |delta, m, v, g| *delta = step.delta(m, v, g),
-                );
-                delta
-            })
-            .collect()
+        let mut deltas = zeros_like(gradients);
+        let mut views: Vec<ArrayViewMutD<f32>> = deltas.iter_mut().map(|d| d.view_mut()).collect();
+        self.fused_step(&mut views, gradients, layer, |delta, adam_delta| {
+            *delta = adam_delta
+        });
+        deltas
     }
 
     /// Advances the moments and updates the parameters in one pass per parameter, allocating
@@ -250,20 +259,9 @@ impl Optimizer for Adam {
         layer: LayerId,
     ) {
         assert_parameters_match("Adam::update", parameters, gradients);
-        let (step, state) = self.begin_step(gradients, layer);
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments);
-        for ((parameter, (m, v)), gradient) in parameters.iter_mut().zip(moments).zip(gradients) {
-            fused::zip_3(
-                parameter.view_mut(),
-                m.view_mut(),
-                v.view_mut(),
-                gradient.view(),
-                move |p, m, v, g| *p -= step.delta(m, v, g),
-            );
-        }
+        self.fused_step(parameters, gradients, layer, |p, adam_delta| {
+            *p -= adam_delta
+        });
     }
 
     fn learning_rate(&self) -> f32 {

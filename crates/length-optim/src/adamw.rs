@@ -43,7 +43,6 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use crate::adam::{Adam, AdamConfig};
 use crate::error::{ConfigError, non_negative};
-use crate::fused;
 use crate::state::assert_parameters_match;
 
 /// Hyperparameters of [`AdamW`]: Adam's, plus the weight decay.
@@ -63,14 +62,7 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        let adam = AdamConfig::default();
-        AdamWConfig {
-            learning_rate: adam.learning_rate,
-            beta1: adam.beta1,
-            beta2: adam.beta2,
-            eps: adam.eps,
-            weight_decay: 0.01,
-        }
+        Self::from_adam(&AdamConfig::default(), 0.01)
     }
 }
 
@@ -81,6 +73,18 @@ impl AdamWConfig {
         non_negative("AdamW", "weight_decay", self.weight_decay)
     }
 
+    /// Adam's hyperparameters with the weight decay `λ`.
+    fn from_adam(adam: &AdamConfig, weight_decay: f32) -> Self {
+        AdamWConfig {
+            learning_rate: adam.learning_rate,
+            beta1: adam.beta1,
+            beta2: adam.beta2,
+            eps: adam.eps,
+            weight_decay,
+        }
+    }
+
+    /// The hyperparameters of the Adam part: all but the weight decay.
     fn adam(&self) -> AdamConfig {
         AdamConfig {
             learning_rate: self.learning_rate,
@@ -131,14 +135,7 @@ impl AdamW {
 
     /// The hyperparameters in use (the learning rate as last set).
     pub fn config(&self) -> AdamWConfig {
-        let adam = self.adam.config();
-        AdamWConfig {
-            learning_rate: adam.learning_rate,
-            beta1: adam.beta1,
-            beta2: adam.beta2,
-            eps: adam.eps,
-            weight_decay: self.weight_decay,
-        }
+        AdamWConfig::from_adam(self.adam.config(), self.weight_decay)
     }
 
     /// How many updates `layer` has had; 0 for a layer never seen.
@@ -162,21 +159,11 @@ impl AdamW {
         let mut views: Vec<ArrayViewMutD<f32>> = deltas.iter_mut().map(|d| d.view_mut()).collect();
         assert_parameters_match("AdamW::run_update_rule_with_decay", &views, gradients);
         let decay = self.decay_factor();
-        let (step, state) = self.adam.begin_step(gradients, layer);
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments);
-        for ((delta, (m, v)), gradient) in views.iter_mut().zip(moments).zip(gradients) {
-            // `delta` holds p on entry.
-            fused::zip_3(
-                delta.view_mut(),
-                m.view_mut(),
-                v.view_mut(),
-                gradient.view(),
-                move |delta, m, v, g| *delta = decay * *delta + step.delta(m, v, g),
-            );
-        }
+        // Each `delta` holds its parameter `p` on entry.
+        self.adam
+            .fused_step(&mut views, gradients, layer, move |delta, adam_delta| {
+                *delta = decay * *delta + adam_delta
+            });
         deltas
     }
 
@@ -210,20 +197,10 @@ impl Optimizer for AdamW {
     ) {
         assert_parameters_match("AdamW::update", parameters, gradients);
         let decay = self.decay_factor();
-        let (step, state) = self.adam.begin_step(gradients, layer);
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments);
-        for ((parameter, (m, v)), gradient) in parameters.iter_mut().zip(moments).zip(gradients) {
-            fused::zip_3(
-                parameter.view_mut(),
-                m.view_mut(),
-                v.view_mut(),
-                gradient.view(),
-                move |p, m, v, g| *p -= decay * *p + step.delta(m, v, g),
-            );
-        }
+        self.adam
+            .fused_step(parameters, gradients, layer, move |p, adam_delta| {
+                *p -= decay * *p + adam_delta
+            });
     }
 
     fn learning_rate(&self) -> f32 {

@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{assert_bits_eq, assert_close_to_f64, values, views, wiggle};
+use common::two_steps::{self, adamw_reference};
+use common::{assert_bits_eq, assert_close_to_f64, views, wiggle};
 use length_autograd::{LayerId, Optimizer};
 use length_optim::{Adam, AdamConfig, ConfigError};
 use length_tensor::Tensor;
@@ -90,50 +91,20 @@ fn the_first_moment_turns_around_slowly() {
     assert_eq!(adam.steps(layer), 11);
 }
 
-/// The formulas of the module docs, written out in f64.
-fn adam_reference(config: &AdamConfig, parameter: &[f64], gradients: &[Vec<f64>]) -> Vec<Vec<f64>> {
-    let (beta1, beta2) = (f64::from(config.beta1), f64::from(config.beta2));
-    let (learning_rate, eps) = (f64::from(config.learning_rate), f64::from(config.eps));
-    let mut p = parameter.to_vec();
-    let mut m = vec![0.0; p.len()];
-    let mut v = vec![0.0; p.len()];
-    let mut history = Vec::new();
-    for (step, g) in gradients.iter().enumerate() {
-        let t = (step + 1) as i32;
-        for i in 0..p.len() {
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
-            let m_hat = m[i] / (1.0 - beta1.powi(t));
-            let v_hat = v[i] / (1.0 - beta2.powi(t));
-            p[i] -= learning_rate * m_hat / (v_hat.sqrt() + eps);
-        }
-        history.push(p.clone());
-    }
-    history
-}
-
 #[test]
 fn two_steps_match_the_formula() {
     let config = AdamConfig {
         learning_rate: 0.01,
         ..AdamConfig::default()
     };
-    let start = [0.5f32, -1.0, 2.0];
-    let steps = [[0.1f32, -0.2, 0.3], [-0.05, 0.4, 0.3]];
-
-    let to_f64 = |xs: &[f32]| xs.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-    let gradients: Vec<Vec<f64>> = steps.iter().map(|g| to_f64(g)).collect();
-    let expected = adam_reference(&config, &to_f64(&start), &gradients);
+    // Adam is AdamW without weight decay.
+    let expected = adamw_reference(&config, 0.0, &two_steps::start(), &two_steps::gradients());
     // Sanity of the reference itself: the first bias-corrected step is ≈ η·sign(g).
     assert!((expected[0][0] - (0.5 - 0.01)).abs() < 1e-8);
 
-    let mut adam = Adam::new(config);
-    let layer = LayerId::fresh();
-    let mut parameter = Tensor::from_shape_vec(vec![3], start.to_vec()).unwrap();
-    for (step, g) in steps.iter().enumerate() {
-        let gradient = Tensor::from_shape_vec(vec![3], g.to_vec()).unwrap();
-        adam.update(&mut [parameter.view_mut()], &[gradient.view()], layer);
-        assert_close_to_f64(&values(&parameter), &expected[step], 2.5e-7);
+    let parameters = two_steps::run(&mut Adam::new(config));
+    for (step, parameter) in parameters.iter().enumerate() {
+        assert_close_to_f64(parameter, &expected[step], 2.5e-7);
     }
 }
 

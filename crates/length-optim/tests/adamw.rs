@@ -2,53 +2,29 @@
 
 mod common;
 
-use common::{assert_bits_eq, assert_close_to_f64, values, views, wiggle};
+use common::two_steps::{self, adamw_reference};
+use common::{assert_bits_eq, assert_close_to_f64, views, wiggle};
 use length_autograd::{LayerId, Optimizer};
 use length_optim::{Adam, AdamConfig, AdamW, AdamWConfig, ConfigError};
 use length_tensor::Tensor;
 
-/// PyTorch's AdamW written out in f64: `p ← p − η·λ·p`, then Adam's step (moments of `g` only).
-fn adamw_reference(
-    config: &AdamWConfig,
-    parameter: &[f64],
-    gradients: &[Vec<f64>],
-) -> Vec<Vec<f64>> {
-    let (beta1, beta2) = (f64::from(config.beta1), f64::from(config.beta2));
-    let (learning_rate, eps) = (f64::from(config.learning_rate), f64::from(config.eps));
-    let weight_decay = f64::from(config.weight_decay);
-    let mut p = parameter.to_vec();
-    let mut m = vec![0.0; p.len()];
-    let mut v = vec![0.0; p.len()];
-    let mut history = Vec::new();
-    for (step, g) in gradients.iter().enumerate() {
-        let t = (step + 1) as i32;
-        for i in 0..p.len() {
-            p[i] -= learning_rate * weight_decay * p[i];
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g[i];
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g[i] * g[i];
-            let m_hat = m[i] / (1.0 - beta1.powi(t));
-            let v_hat = v[i] / (1.0 - beta2.powi(t));
-            p[i] -= learning_rate * m_hat / (v_hat.sqrt() + eps);
-        }
-        history.push(p.clone());
-    }
-    history
-}
-
 fn check_two_steps(config: AdamWConfig) {
-    let start = [0.5f32, -1.0, 2.0];
-    let steps = [[0.1f32, -0.2, 0.3], [-0.05, 0.4, 0.3]];
-    let to_f64 = |xs: &[f32]| xs.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-    let gradients: Vec<Vec<f64>> = steps.iter().map(|g| to_f64(g)).collect();
-    let expected = adamw_reference(&config, &to_f64(&start), &gradients);
+    let adam = AdamConfig {
+        learning_rate: config.learning_rate,
+        beta1: config.beta1,
+        beta2: config.beta2,
+        eps: config.eps,
+    };
+    let expected = adamw_reference(
+        &adam,
+        config.weight_decay,
+        &two_steps::start(),
+        &two_steps::gradients(),
+    );
 
-    let mut adamw = AdamW::new(config);
-    let layer = LayerId::fresh();
-    let mut parameter = Tensor::from_shape_vec(vec![3], start.to_vec()).unwrap();
-    for (step, g) in steps.iter().enumerate() {
-        let gradient = Tensor::from_shape_vec(vec![3], g.to_vec()).unwrap();
-        adamw.update(&mut [parameter.view_mut()], &[gradient.view()], layer);
-        assert_close_to_f64(&values(&parameter), &expected[step], 2.5e-7);
+    let parameters = two_steps::run(&mut AdamW::new(config));
+    for (step, parameter) in parameters.iter().enumerate() {
+        assert_close_to_f64(parameter, &expected[step], 2.5e-7);
     }
 }
 

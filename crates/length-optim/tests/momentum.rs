@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{assert_bits_eq, assert_close_to_f64, values};
+use common::two_steps;
+use common::{assert_bits_eq, assert_close_to_f64};
 use length_autograd::{LayerId, Optimizer};
 use length_optim::{ConfigError, Momentum, MomentumConfig};
 use length_tensor::Tensor;
@@ -33,19 +34,11 @@ fn momentum_reference(
 }
 
 fn check_two_steps(config: MomentumConfig) {
-    let start = [0.5f32, -1.0, 2.0];
-    let steps = [[0.1f32, -0.2, 0.3], [-0.05, 0.4, 0.3]];
-    let to_f64 = |xs: &[f32]| xs.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-    let gradients: Vec<Vec<f64>> = steps.iter().map(|g| to_f64(g)).collect();
-    let expected = momentum_reference(&config, &to_f64(&start), &gradients);
+    let expected = momentum_reference(&config, &two_steps::start(), &two_steps::gradients());
 
-    let mut momentum = Momentum::new(config);
-    let layer = LayerId::fresh();
-    let mut parameter = Tensor::from_shape_vec(vec![3], start.to_vec()).unwrap();
-    for (step, g) in steps.iter().enumerate() {
-        let gradient = Tensor::from_shape_vec(vec![3], g.to_vec()).unwrap();
-        momentum.update(&mut [parameter.view_mut()], &[gradient.view()], layer);
-        assert_close_to_f64(&values(&parameter), &expected[step], 2.5e-7);
+    let parameters = two_steps::run(&mut Momentum::new(config));
+    for (step, parameter) in parameters.iter().enumerate() {
+        assert_close_to_f64(parameter, &expected[step], 2.5e-7);
     }
 }
 

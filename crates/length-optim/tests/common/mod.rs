@@ -5,6 +5,8 @@
 use length_tensor::Tensor;
 use ndarray::{ArrayD, ArrayViewD};
 
+pub mod two_steps;
+
 /// LENGTH's default tolerances (numpy's `allclose`: `|a − e| ≤ atol + rtol·|e|`).
 pub const ATOL: f32 = 1e-5;
 pub const RTOL: f32 = 1e-4;
