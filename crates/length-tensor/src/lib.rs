@@ -83,7 +83,6 @@ mod elementwise;
 mod gemm;
 mod kernel;
 mod matmul;
-mod prefetch;
 mod reduce;
 
 pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};

@@ -214,14 +214,15 @@ pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVi
 /// For each finished piece of the product, `update(i, j0, out_row, product)` is called with
 /// `out_row` = row i of `out`, columns `j0 .. j0 + out_row.len()`, and `product` the same
 /// elements of `aᵀ · b`. Every element of `out` is in exactly one call; calls for different
-/// pieces may run at the same time on different threads. Before each tile's product is
-/// computed, its rows of `out` are prefetched, so the update does not wait for them. The
-/// product's elements are bit-identical to [`matmul_at_b_into`]'s into a buffer laid out like
-/// `out`, so an element-wise rule gives the same result as computing the gradient first and
-/// updating after.
+/// pieces may run at the same time on different threads. The product is computed a band of a
+/// few rows at a time, and each finished band is handed to `update` whole rows at a time (when
+/// `out`'s rows are contiguous), so the update reads `out` front to back. The product's elements
+/// are bit-identical to [`matmul_at_b_into`]'s into a buffer laid out like `out`, so an
+/// element-wise rule gives the same result as computing the gradient first and updating after.
 ///
-/// O(m·n·k), parallel over output tiles; for k within one of the kernel's k blocks no allocation
-/// once this thread's packing buffer has grown (longer k goes through a temporary product).
+/// O(m·n·k), parallel over bands of rows; for k up to the kernel's longest k block (1024 on
+/// AVX-512) no allocation once this thread's packing buffers have grown (longer k goes through a
+/// temporary product).
 ///
 /// # Panics
 /// If the row counts differ or `out` is not (m, n); the message names the shapes.

@@ -2,16 +2,11 @@
 //! C — an optimizer's step, `W ← W − η·(gᵀ·x)` for SGD, applied inside the product that
 //! computes the gradient.
 //!
-//! Applied this way, the gradient never reaches memory: the microkernel leaves each tile in a
-//! small staging array that stays in L1, and the tile of W (and the optimizer's state for it) is
-//! read and written once, right away. Computed in two passes instead, the gradient (as large as
-//! W) is written, then read again with W, and W is written: three passes over arrays that do not
-//! fit in L2 rather than one.
-//!
-//! A tile's rows of W lie far apart in memory (a row of W1 is 3 KiB long), so the hardware
-//! prefetchers do not see them coming, and the update would wait for each row. The driver
-//! therefore asks for the tile's rows of C before the microkernel starts, and the loads overlap
-//! its arithmetic.
+//! Applied this way, the gradient never reaches memory: the product is computed one band of rows
+//! (8 on AVX-512) at a time into a buffer that stays in L1/L2, and those rows of W (and of the
+//! optimizer's state) are read and written once, right away, front to back. Computed in two
+//! passes instead, the gradient (as large as W) is written, then read again with W, and W is
+//! written: three passes over arrays that do not fit in L2 rather than one.
 //!
 //! The product's elements are those of the two-pass version, bit for bit (the same sums in the
 //! same order), so an element-wise rule gives the same result either way.
@@ -85,6 +80,3 @@ impl<'a> Output<'a> {
         }
     }
 }
-
-/// The most floats of one register tile on any kernel path (AVX-512: 8 rows by 48 columns).
-pub(crate) const MAX_TILE: usize = 8 * 48;
