@@ -333,28 +333,21 @@ fn assert_folding_changes_no_bit(
 
 #[test]
 fn applying_the_step_inside_backward_changes_no_bit() {
-    let mut sgd = Sgd::with_learning_rate(0.1);
-    assert!(
-        length_autograd::Optimizer::begin_elementwise_step(
-            &mut sgd,
-            length_autograd::LayerId::fresh(),
-            &[&[2]]
-        )
-        .is_some()
-    );
+    for offers_a_step in [
+        &mut Sgd::with_learning_rate(0.1) as &mut dyn length_autograd::Optimizer,
+        &mut Adam::with_learning_rate(0.01),
+    ] {
+        let step = offers_a_step.begin_elementwise_step(length_autograd::LayerId::fresh(), &[&[2]]);
+        assert!(step.is_some());
+    }
     assert_folding_changes_no_bit(
         "SGD",
         &mut Sgd::with_learning_rate(0.1),
         &mut TwoPass(Sgd::with_learning_rate(0.1)),
     );
-    // Adam keeps the two-pass route: inside the product its step measured slower (its moments
-    // crowd the kernel's cache), so it does not offer an element-wise step.
-    assert!(
-        length_autograd::Optimizer::begin_elementwise_step(
-            &mut Adam::with_learning_rate(0.01),
-            length_autograd::LayerId::fresh(),
-            &[&[2]]
-        )
-        .is_none()
+    assert_folding_changes_no_bit(
+        "Adam",
+        &mut Adam::with_learning_rate(0.01),
+        &mut TwoPass(Adam::with_learning_rate(0.01)),
     );
 }

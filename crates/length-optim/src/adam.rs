@@ -26,7 +26,7 @@
 //! moments or step counts.
 //!
 //! ```
-//! use length_autograd::{LayerId, Optimizer};
+//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 //! use length_optim::Adam;
 //! use ndarray::array;
 //!
@@ -43,13 +43,13 @@
 
 use std::collections::HashMap;
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use crate::error::{ConfigError, decay_rate, non_negative};
 use crate::fused::{self, flush_subnormal, flush_tiny};
-use crate::state::{assert_parameters_match, assert_state_matches, zeros_like};
+use crate::state::{assert_parameters_match, assert_state_shapes, zeros_like, zeros_of_shapes};
 
 /// Hyperparameters of [`Adam`]; the defaults are LENGTH's (and the paper's).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,6 +193,27 @@ impl Adam {
         self.layers.get(&layer).map_or(0, |state| state.steps)
     }
 
+    /// Counts one more update of `layer`, whose parameters have `shapes` (creating zero moments
+    /// on its first update), and returns the step's constants with the layer's state.
+    ///
+    /// # Panics
+    /// If the layer was updated before with parameters of other shapes.
+    fn begin_step<'s>(
+        &mut self,
+        layer: LayerId,
+        shapes: impl ExactSizeIterator<Item = &'s [usize]> + Clone,
+    ) -> (Step, &mut LayerState) {
+        let zeros = || zeros_of_shapes(shapes.clone());
+        let state = self.layers.entry(layer).or_insert_with(|| LayerState {
+            steps: 0,
+            first_moments: zeros(),
+            second_moments: zeros(),
+        });
+        assert_state_shapes("Adam", &state.first_moments, shapes, layer);
+        state.steps += 1;
+        (Step::new(&self.config, state.steps), state)
+    }
+
     /// One Adam step for `layer`, as one fused pass per parameter: advances the layer's moments
     /// (zeros before its first update) and, for each element, calls `apply(output, adam_delta)`
     /// with the element of `outputs` and the Adam delta of the same element of `gradients`.
@@ -209,14 +230,8 @@ impl Adam {
         A: Fn(&mut f32, f32) + Sync + Copy,
     {
         debug_assert_eq!(outputs.len(), gradients.len());
-        let state = self.layers.entry(layer).or_insert_with(|| LayerState {
-            steps: 0,
-            first_moments: zeros_like(gradients),
-            second_moments: zeros_like(gradients),
-        });
-        assert_state_matches("Adam", &state.first_moments, gradients, layer);
-        state.steps += 1;
-        let step = Step::new(&self.config, state.steps);
+        let shapes = gradients.iter().map(|gradient| gradient.shape());
+        let (step, state) = self.begin_step(layer, shapes);
         let moments = state
             .first_moments
             .iter_mut()
@@ -230,6 +245,46 @@ impl Adam {
                 move |output, m, v, g| apply(output, step.delta(m, v, g)),
             );
         }
+    }
+}
+
+/// One Adam step applied piece by piece: the same arithmetic as [`Adam::update`](Optimizer::update)
+/// on the moments of the same elements.
+struct AdamStep {
+    step: Step,
+    /// Per parameter: its first and second moments (contiguous, row-major) and their length.
+    moments: Vec<(*mut f32, *mut f32, usize)>,
+}
+
+// SAFETY: `apply` touches the moments of the elements of its piece only, and the caller updates
+// each element once per step (`ElementwiseStep`'s contract): threads never share an element. The
+// moments outlive the step, which borrows the optimizer mutably.
+unsafe impl Sync for AdamStep {}
+
+impl ElementwiseStep for AdamStep {
+    fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]) {
+        let (m, v, len) = self.moments[index];
+        assert!(
+            parameter.len() == gradient.len() && offset + parameter.len() <= len,
+            "Adam: a piece of {} elements at {offset} of a parameter of {len}, gradient {}",
+            parameter.len(),
+            gradient.len()
+        );
+        // SAFETY: inside the moments (asserted), and no other piece covers these elements.
+        let (m, v) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(m.add(offset), parameter.len()),
+                std::slice::from_raw_parts_mut(v.add(offset), parameter.len()),
+            )
+        };
+        let step = self.step;
+        fused::slices_3(
+            move |p, m, v, g| *p -= step.delta(m, v, g),
+            parameter,
+            m,
+            v,
+            gradient,
+        );
     }
 }
 
@@ -262,6 +317,26 @@ impl Optimizer for Adam {
         self.fused_step(parameters, gradients, layer, |p, adam_delta| {
             *p -= adam_delta
         });
+    }
+
+    /// Adam is element-wise: a layer may apply the step to pieces of a parameter as the
+    /// weight-gradient product finishes them (a band of rows at a time), which saves writing the
+    /// gradient and reading it back: training steps of the 784-512-512-10 MLP ran 8-10 % faster
+    /// on 2 threads and 16 % on one than with the separate pass (MNIST batches, alternating blocks
+    /// of 16 steps, medians of ~900 steps). The moments are those of `update`, bit for bit.
+    fn begin_elementwise_step(
+        &mut self,
+        layer: LayerId,
+        shapes: &[&[usize]],
+    ) -> Option<Box<dyn ElementwiseStep + '_>> {
+        let (step, state) = self.begin_step(layer, shapes.iter().copied());
+        let moments = state
+            .first_moments
+            .iter_mut()
+            .zip(&mut state.second_moments)
+            .map(|(m, v)| (m.as_mut_ptr(), v.as_mut_ptr(), m.len()))
+            .collect();
+        Some(Box::new(AdamStep { step, moments }))
     }
 
     fn learning_rate(&self) -> f32 {

@@ -176,7 +176,7 @@ fn slices_2<F: Fn(&mut f32, &mut f32, f32)>(f: F, a: &mut [f32], b: &mut [f32], 
     );
 }
 
-fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
+pub(crate) fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
     f: F,
     a: &mut [f32],
     b: &mut [f32],

@@ -10,10 +10,12 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 
 /// One zero array per gradient, each of that gradient's shape (standard layout).
 pub(crate) fn zeros_like(gradients: &[ArrayViewD<f32>]) -> Vec<Tensor> {
-    gradients
-        .iter()
-        .map(|gradient| Tensor::zeros(gradient.raw_dim()))
-        .collect()
+    zeros_of_shapes(gradients.iter().map(|gradient| gradient.shape()))
+}
+
+/// One zero array per shape (standard layout).
+pub(crate) fn zeros_of_shapes<'s>(shapes: impl Iterator<Item = &'s [usize]>) -> Vec<Tensor> {
+    shapes.map(Tensor::zeros).collect()
 }
 
 /// Panics unless `state` holds one array per gradient, shape for shape: a layer must hand the
@@ -24,18 +26,29 @@ pub(crate) fn assert_state_matches(
     gradients: &[ArrayViewD<f32>],
     layer: LayerId,
 ) {
-    let matches = state.len() == gradients.len()
+    let shapes = gradients.iter().map(|gradient| gradient.shape());
+    assert_state_shapes(optimizer, state, shapes, layer);
+}
+
+/// Panics unless `state` holds one array per shape of `shapes`, of that shape.
+pub(crate) fn assert_state_shapes<'s>(
+    optimizer: &str,
+    state: &[Tensor],
+    shapes: impl ExactSizeIterator<Item = &'s [usize]> + Clone,
+    layer: LayerId,
+) {
+    let matches = state.len() == shapes.len()
         && state
             .iter()
-            .zip(gradients)
-            .all(|(array, gradient)| array.shape() == gradient.shape());
+            .zip(shapes.clone())
+            .all(|(array, shape)| array.shape() == shape);
     if !matches {
         // Collected only on failure: the check itself must not allocate.
         let state_shapes: Vec<&[usize]> = state.iter().map(|array| array.shape()).collect();
-        let gradient_shapes: Vec<&[usize]> = gradients.iter().map(|array| array.shape()).collect();
+        let shapes: Vec<&[usize]> = shapes.collect();
         panic!(
             "{optimizer}: {layer:?} was first updated with parameters of shapes {state_shapes:?}, \
-             now with gradients of shapes {gradient_shapes:?}"
+             now with gradients of shapes {shapes:?}"
         );
     }
 }
