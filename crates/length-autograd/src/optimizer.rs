@@ -76,8 +76,9 @@ pub trait Optimizer {
     /// An optimizer whose rule is element-wise (each parameter element's new value depends only on
     /// its own gradient and state) may return `Some`: a fully connected layer then applies the
     /// step to its weights a few rows at a time, as the weight-gradient product finishes them,
-    /// and the gradient never reaches memory (SGD and Adam do). The result is bit-identical to
-    /// [`update`](Optimizer::update), and the step counts as one update of the layer.
+    /// and the gradient never reaches memory (SGD, Momentum, Adam and AdamW do). The result is
+    /// bit-identical to [`update`](Optimizer::update), and the step counts as one update of the
+    /// layer.
     fn begin_elementwise_step(
         &mut self,
         layer: LayerId,

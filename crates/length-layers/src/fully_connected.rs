@@ -298,8 +298,8 @@ impl Layer for FullyConnected {
             .expect("checked shape");
     }
 
-    /// With an element-wise optimizer (SGD, Adam), the step is applied to the weights a band of
-    /// rows at a time as the weight-gradient product `gᵀ · x` finishes them
+    /// With an element-wise optimizer (all of length-optim's), the step is applied to the
+    /// weights a band of rows at a time as the weight-gradient product `gᵀ · x` finishes them
     /// (`matmul_at_b_update_into`), and the weight gradient is never stored: bit-identical to
     /// `backward` then `update`, with one pass over the weights instead of three.
     fn backward_and_update(

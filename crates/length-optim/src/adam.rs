@@ -246,22 +246,52 @@ impl Adam {
             );
         }
     }
+
+    /// One Adam step for `layer` (parameters of `shapes`) to apply piece by piece
+    /// ([`Optimizer::begin_elementwise_step`]), `apply(p, adam_delta)` for each element, as
+    /// [`fused_step`](Adam::fused_step) would.
+    pub(crate) fn elementwise_step<A>(
+        &mut self,
+        layer: LayerId,
+        shapes: &[&[usize]],
+        apply: A,
+    ) -> Box<dyn ElementwiseStep + '_>
+    where
+        A: Fn(&mut f32, f32) + Sync + Copy + 'static,
+    {
+        let (step, state) = self.begin_step(layer, shapes.iter().copied());
+        let moments = state
+            .first_moments
+            .iter_mut()
+            .zip(&mut state.second_moments)
+            .map(|(m, v)| (m.as_mut_ptr(), v.as_mut_ptr(), m.len()))
+            .collect();
+        Box::new(AdamStep {
+            step,
+            moments,
+            apply,
+        })
+    }
 }
 
-/// One Adam step applied piece by piece: the same arithmetic as [`Adam::update`](Optimizer::update)
-/// on the moments of the same elements.
-struct AdamStep {
+/// One Adam (or AdamW) step applied piece by piece: the same arithmetic as
+/// [`Adam::fused_step`] on the moments of the same elements, `apply(p, adam_delta)` for each.
+struct AdamStep<A> {
     step: Step,
     /// Per parameter: its first and second moments (contiguous, row-major) and their length.
     moments: Vec<(*mut f32, *mut f32, usize)>,
+    apply: A,
 }
 
 // SAFETY: `apply` touches the moments of the elements of its piece only, and the caller updates
 // each element once per step (`ElementwiseStep`'s contract): threads never share an element. The
 // moments outlive the step, which borrows the optimizer mutably.
-unsafe impl Sync for AdamStep {}
+unsafe impl<A: Sync> Sync for AdamStep<A> {}
 
-impl ElementwiseStep for AdamStep {
+impl<A> ElementwiseStep for AdamStep<A>
+where
+    A: Fn(&mut f32, f32) + Sync + Copy,
+{
     fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]) {
         let (m, v, len) = self.moments[index];
         assert!(
@@ -277,9 +307,9 @@ impl ElementwiseStep for AdamStep {
                 std::slice::from_raw_parts_mut(v.add(offset), parameter.len()),
             )
         };
-        let step = self.step;
+        let (step, apply) = (self.step, self.apply);
         fused::slices_3(
-            move |p, m, v, g| *p -= step.delta(m, v, g),
+            move |p, m, v, g| apply(p, step.delta(m, v, g)),
             parameter,
             m,
             v,
@@ -329,14 +359,7 @@ impl Optimizer for Adam {
         layer: LayerId,
         shapes: &[&[usize]],
     ) -> Option<Box<dyn ElementwiseStep + '_>> {
-        let (step, state) = self.begin_step(layer, shapes.iter().copied());
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments)
-            .map(|(m, v)| (m.as_mut_ptr(), v.as_mut_ptr(), m.len()))
-            .collect();
-        Some(Box::new(AdamStep { step, moments }))
+        Some(self.elementwise_step(layer, shapes, |p, adam_delta| *p -= adam_delta))
     }
 
     fn learning_rate(&self) -> f32 {

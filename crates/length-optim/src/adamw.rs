@@ -24,7 +24,7 @@
 //! call [`AdamW::run_update_rule_with_decay`]. Both give bit-identical results.
 //!
 //! ```
-//! use length_autograd::{LayerId, Optimizer};
+//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 //! use length_optim::{AdamW, AdamWConfig};
 //! use ndarray::array;
 //!
@@ -37,7 +37,7 @@
 //! assert_eq!(weights[0], 2.0 - 0.001 * 0.5 * 2.0);
 //! ```
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
@@ -201,6 +201,22 @@ impl Optimizer for AdamW {
             .fused_step(parameters, gradients, layer, move |p, adam_delta| {
                 *p -= decay * *p + adam_delta
             });
+    }
+
+    /// AdamW is element-wise, as Adam: `p ← p − (η·λ·p + adam_delta)` on pieces of the
+    /// parameters as the weight-gradient product finishes them, bit-identical to `update`.
+    fn begin_elementwise_step(
+        &mut self,
+        layer: LayerId,
+        shapes: &[&[usize]],
+    ) -> Option<Box<dyn ElementwiseStep + '_>> {
+        let decay = self.decay_factor();
+        let step = self
+            .adam
+            .elementwise_step(layer, shapes, move |p, adam_delta| {
+                *p -= decay * *p + adam_delta
+            });
+        Some(step)
     }
 
     fn learning_rate(&self) -> f32 {

@@ -165,7 +165,12 @@ pub(crate) fn slices_1<F: Fn(&mut f32, f32)>(f: F, a: &mut [f32], gradient: &[f3
     );
 }
 
-fn slices_2<F: Fn(&mut f32, &mut f32, f32)>(f: F, a: &mut [f32], b: &mut [f32], gradient: &[f32]) {
+pub(crate) fn slices_2<F: Fn(&mut f32, &mut f32, f32)>(
+    f: F,
+    a: &mut [f32],
+    b: &mut [f32],
+    gradient: &[f32],
+) {
     widest_simd(
         #[inline(always)]
         || {

@@ -19,7 +19,7 @@
 //! that decays below 10⁻³⁰ is set to zero (see `fused::flush_tiny`).
 //!
 //! ```
-//! use length_autograd::{LayerId, Optimizer};
+//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 //! use length_optim::Momentum;
 //! use ndarray::array;
 //!
@@ -35,13 +35,13 @@
 
 use std::collections::HashMap;
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{ElementwiseStep, LayerId, Optimizer};
 use length_tensor::Tensor;
 use ndarray::{ArrayViewD, ArrayViewMutD};
 
 use crate::error::{ConfigError, non_negative};
 use crate::fused::{self, flush_tiny};
-use crate::state::{assert_parameters_match, assert_state_matches, zeros_like};
+use crate::state::{assert_parameters_match, assert_state_shapes, zeros_of_shapes};
 
 /// Hyperparameters of [`Momentum`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -157,13 +157,18 @@ impl Momentum {
         }
     }
 
-    /// The layer's velocities, created as zeros on its first update.
-    fn velocities_for(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> &mut [Tensor] {
+    /// The layer's velocities, one per parameter of `shapes`, created as zeros on its first
+    /// update.
+    fn velocities_for<'s>(
+        &mut self,
+        shapes: impl ExactSizeIterator<Item = &'s [usize]> + Clone,
+        layer: LayerId,
+    ) -> &mut [Tensor] {
         let velocities = self
             .velocities
             .entry(layer)
-            .or_insert_with(|| zeros_like(gradients));
-        assert_state_matches("Momentum", velocities, gradients, layer);
+            .or_insert_with(|| zeros_of_shapes(shapes.clone()));
+        assert_state_shapes("Momentum", velocities, shapes, layer);
         velocities
     }
 }
@@ -178,7 +183,7 @@ impl Optimizer for Momentum {
     /// Advances the layer's velocities and returns one delta per gradient.
     fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
         let step = self.step();
-        let velocities = self.velocities_for(gradients, layer);
+        let velocities = self.velocities_for(gradients.iter().map(|g| g.shape()), layer);
         velocities
             .iter_mut()
             .zip(gradients)
@@ -204,7 +209,7 @@ impl Optimizer for Momentum {
     ) {
         assert_parameters_match("Momentum::update", parameters, gradients);
         let step = self.step();
-        let velocities = self.velocities_for(gradients, layer);
+        let velocities = self.velocities_for(gradients.iter().map(|g| g.shape()), layer);
         for ((parameter, velocity), gradient) in
             parameters.iter_mut().zip(velocities).zip(gradients)
         {
@@ -217,11 +222,62 @@ impl Optimizer for Momentum {
         }
     }
 
+    /// Momentum is element-wise: a layer may apply the step to pieces of a parameter as the
+    /// weight-gradient product finishes them, bit-identical to `update`.
+    fn begin_elementwise_step(
+        &mut self,
+        layer: LayerId,
+        shapes: &[&[usize]],
+    ) -> Option<Box<dyn ElementwiseStep + '_>> {
+        let step = self.step();
+        let velocities = self
+            .velocities_for(shapes.iter().copied(), layer)
+            .iter_mut()
+            .map(|velocity| (velocity.as_mut_ptr(), velocity.len()))
+            .collect();
+        Some(Box::new(MomentumStep { step, velocities }))
+    }
+
     fn learning_rate(&self) -> f32 {
         self.config.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: f32) {
         self.config.learning_rate = learning_rate;
+    }
+}
+
+/// One momentum step applied piece by piece: the same arithmetic as
+/// [`Momentum::update`](Optimizer::update) on the velocities of the same elements.
+struct MomentumStep {
+    step: Step,
+    /// Per parameter: its velocities (contiguous, row-major) and their length.
+    velocities: Vec<(*mut f32, usize)>,
+}
+
+// SAFETY: `apply` touches the velocities of the elements of its piece only, and the caller
+// updates each element once per step (`ElementwiseStep`'s contract): threads never share an
+// element. The velocities outlive the step, which borrows the optimizer mutably.
+unsafe impl Sync for MomentumStep {}
+
+impl ElementwiseStep for MomentumStep {
+    fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]) {
+        let (velocity, len) = self.velocities[index];
+        assert!(
+            parameter.len() == gradient.len() && offset + parameter.len() <= len,
+            "Momentum: a piece of {} elements at {offset} of a parameter of {len}, gradient {}",
+            parameter.len(),
+            gradient.len()
+        );
+        // SAFETY: inside the velocities (asserted), and no other piece covers these elements.
+        let velocity =
+            unsafe { std::slice::from_raw_parts_mut(velocity.add(offset), parameter.len()) };
+        let step = self.step;
+        fused::slices_2(
+            move |p, v, g| *p -= step.delta(v, g),
+            parameter,
+            velocity,
+            gradient,
+        );
     }
 }

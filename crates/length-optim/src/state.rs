@@ -18,19 +18,9 @@ pub(crate) fn zeros_of_shapes<'s>(shapes: impl Iterator<Item = &'s [usize]>) -> 
     shapes.map(Tensor::zeros).collect()
 }
 
-/// Panics unless `state` holds one array per gradient, shape for shape: a layer must hand the
-/// optimizer the same parameters, in the same order, on every update.
-pub(crate) fn assert_state_matches(
-    optimizer: &str,
-    state: &[Tensor],
-    gradients: &[ArrayViewD<f32>],
-    layer: LayerId,
-) {
-    let shapes = gradients.iter().map(|gradient| gradient.shape());
-    assert_state_shapes(optimizer, state, shapes, layer);
-}
-
-/// Panics unless `state` holds one array per shape of `shapes`, of that shape.
+/// Panics unless `state` holds one array per shape of `shapes` (the parameters' or the
+/// gradients'), of that shape: a layer must hand the optimizer the same parameters, in the same
+/// order, on every update.
 pub(crate) fn assert_state_shapes<'s>(
     optimizer: &str,
     state: &[Tensor],
