@@ -55,6 +55,8 @@ pub(crate) use epilogue::Output;
 pub use epilogue::TileUpdate;
 pub(crate) use layout::{MatMut, MatRef};
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use crate::kernel::{self, Init, KernelPath, Tile, TileShape};
@@ -367,9 +369,7 @@ impl Product<'_> {
                         pack_panel(self.b, p0, kc, j0, cols, width, packed);
                         BPanel::packed(packed, kc, cols, lanes)
                     };
-                    for row_tile in rows.clone() {
-                        self.tile(a_source, block, row_tile, panel, b_panel, None);
-                    }
+                    self.tiles(a_source, block, rows.clone(), panel, b_panel, None);
                 }
             }
         };
@@ -404,7 +404,14 @@ impl Product<'_> {
                         let (_, cols) = self.columns.part(panel);
                         let packed = &b_packed[panel * b_panel_len..][..b_panel_len];
                         let b_panel = BPanel::packed(packed, kc, cols, lanes);
-                        self.tile(a_source, block, row_tile, panel, b_panel, None);
+                        self.tiles(
+                            a_source,
+                            block,
+                            row_tile..row_tile + 1,
+                            panel,
+                            b_panel,
+                            None,
+                        );
                     }
                 }
             };
@@ -470,7 +477,14 @@ impl Product<'_> {
                     len: band.len(),
                     row_stride: n,
                 };
-                self.tile(a_source, 0, row_tile, panel, b_panel, Some(target));
+                self.tiles(
+                    a_source,
+                    0,
+                    row_tile..row_tile + 1,
+                    panel,
+                    b_panel,
+                    Some(target),
+                );
             }
             self.update_from_band(band, i0);
         };
@@ -530,69 +544,85 @@ impl Product<'_> {
         ASource::Packed(buffer)
     }
 
-    /// Runs the microkernel on tile (`row_tile`, `panel`) of C for k block `block`, with that
-    /// block's panel of B, writing C itself, or the tile's columns of `band` when given.
-    fn tile(
+    /// Runs the microkernel on the tiles (`row_tile`, `panel`) of C, for every row tile in
+    /// `row_tiles`, for k block `block`, with that block's panel of B, writing C itself, or the
+    /// tile's columns of `band` when given (then `row_tiles` is one tile, which the band holds).
+    ///
+    /// What the tiles of one panel share (its columns, the k block, the bias of its columns) is
+    /// worked out once: with k = 64 (the weight gradients) a tile is only a few hundred cycles of
+    /// multiply-adds, and working it all out again per tile cost 5-15 % of such a product.
+    fn tiles(
         &self,
         a_source: ASource<'_>,
         block: usize,
-        row_tile: usize,
+        row_tiles: Range<usize>,
         panel: usize,
         b_panel: BPanel,
         band: Option<Band>,
     ) {
         let mr = self.shape.mr;
-        let (i0, rows) = self.rows.part(row_tile);
         let (j0, cols) = self.columns.part(panel);
-        let vectors = cols.div_ceil(self.shape.lanes);
+        let vectors = self.shape.vectors(cols);
         let (p0, kc) = self.blocks.range(block, self.a.cols);
-        let (a, a_rs, a_ks) = match a_source {
-            ASource::InPlace => (self.a.at(i0, p0), self.a.rs, self.a.cs),
-            ASource::Packed(packed) => {
-                let index = block * self.rows.parts + row_tile;
-                let panel = &packed[index * self.a_panel_len()..][..self.a_panel_len()];
-                match self.a_layout {
-                    ALayout::RowCopies => (panel.as_ptr(), self.a_row_stride() as isize, 1),
-                    _ => (panel.as_ptr(), 1, mr as isize),
-                }
-            }
+        let (a_rs, a_ks) = match (a_source, self.a_layout) {
+            (ASource::InPlace, _) => (self.a.rs, self.a.cs),
+            (ASource::Packed(_), ALayout::RowCopies) => (self.a_row_stride() as isize, 1),
+            (ASource::Packed(_), _) => (1, mr as isize),
         };
-        let init = match self.bias {
+        let (c_rs, c_cs) = match band {
+            Some(band) => (band.row_stride as isize, 1),
+            None => (self.c.rs, self.c.cs),
+        };
+        let column_init = match self.bias {
             _ if block > 0 => Init::Accumulate,
-            Bias::None => Init::Zero,
             Bias::Columns(bias) => Init::BiasColumns(bias[j0..][..cols].as_ptr()),
-            Bias::Rows(bias) => Init::BiasRows(bias[i0..][..rows].as_ptr()),
+            Bias::None | Bias::Rows(_) => Init::Zero,
         };
-        let (c, c_rs, c_cs) = match band {
-            Some(band) => {
-                assert!(
-                    (rows - 1) * band.row_stride + j0 + cols <= band.len,
-                    "the band holds the tile"
-                );
-                (band.ptr.wrapping_add(j0), band.row_stride as isize, 1)
-            }
-            None => (self.c.at(i0, j0), self.c.rs, self.c.cs),
-        };
-        let tile = Tile {
-            kc,
-            a,
-            a_rs,
-            a_ks,
-            b: b_panel.ptr,
-            b_ks: b_panel.row_stride,
-            c,
-            c_rs,
-            c_cs,
-            nr: cols,
-            init,
-        };
-        // SAFETY: A's rows i0 .. i0 + rows and columns p0 .. p0 + kc are inside A (or its packed
-        // panel, mr floats per step of k); the B panel holds kc rows of `vectors * lanes` floats
-        // (a packed panel's length is checked by `BPanel::packed`; read in place, they are B's
-        // columns j0 .. j0 + cols, with cols = vectors * lanes); C's tile is inside C and written
-        // by this task only (or inside the task's band, asserted); the bias slices hold `cols`
-        // (`rows`) values; `path` was checked by `kernel_path`.
-        unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
+        for row_tile in row_tiles {
+            let (i0, rows) = self.rows.part(row_tile);
+            let a = match a_source {
+                ASource::InPlace => self.a.at(i0, p0),
+                ASource::Packed(packed) => {
+                    let index = block * self.rows.parts + row_tile;
+                    packed[index * self.a_panel_len()..][..self.a_panel_len()].as_ptr()
+                }
+            };
+            let init = match self.bias {
+                Bias::Rows(bias) if block == 0 => Init::BiasRows(bias[i0..][..rows].as_ptr()),
+                _ => column_init,
+            };
+            let c = match band {
+                Some(band) => {
+                    assert!(
+                        (rows - 1) * band.row_stride + j0 + cols <= band.len,
+                        "the band holds the tile"
+                    );
+                    band.ptr.wrapping_add(j0)
+                }
+                None => self.c.at(i0, j0),
+            };
+            let tile = Tile {
+                kc,
+                a,
+                a_rs,
+                a_ks,
+                b: b_panel.ptr,
+                b_ks: b_panel.row_stride,
+                c,
+                c_rs,
+                c_cs,
+                nr: cols,
+                init,
+            };
+            // SAFETY: A's rows i0 .. i0 + rows and columns p0 .. p0 + kc are inside A (or its
+            // packed panel, mr floats per step of k); the B panel holds kc rows of
+            // `vectors * lanes` floats (a packed panel's length is checked by `BPanel::packed`;
+            // read in place, they are B's columns j0 .. j0 + cols, with cols = vectors * lanes);
+            // C's tile is inside C and written by this task only (or inside the task's band,
+            // asserted); the bias slices hold `cols` (`rows`) values; `path` was checked by
+            // `kernel_path`.
+            unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
+        }
     }
 
     /// Applies the output's rule to rows `i0 ..` of C, whole rows at a time, from `band` (the

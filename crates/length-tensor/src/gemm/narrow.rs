@@ -28,8 +28,12 @@ use crate::kernel::KernelPath;
 /// The most columns of C this form handles.
 pub(crate) const MAX_COLUMNS: usize = 16;
 
-/// Floats per chunk of k: one AVX-512 vector, two AVX2 ones.
+/// Floats per chunk of k: one AVX-512 vector (also the portable path's chunk, and the fewest
+/// elements of k a narrow product has).
 const LANES: usize = 16;
+
+/// Floats per chunk of k on the AVX2 path: one `ymm` register.
+const AVX2_LANES: usize = 8;
 
 /// Rows of C per parallel task.
 const ROWS_PER_TASK: usize = 16;
@@ -95,7 +99,7 @@ unsafe fn row(path: KernelPath, operands: &Operands, i: usize) {
             KernelPath::Avx512 => row_avx512(operands, i),
             #[cfg(target_arch = "x86_64")]
             KernelPath::Avx2 => row_avx2(operands, i),
-            _ => row_generic::<false>(operands, i),
+            _ => row_generic::<false, LANES>(operands, i),
         }
     }
 }
@@ -105,15 +109,17 @@ unsafe fn row(path: KernelPath, operands: &Operands, i: usize) {
 #[target_feature(enable = "avx512f,fma")]
 unsafe fn row_avx512(operands: &Operands, i: usize) {
     // SAFETY: forwarded from the caller.
-    unsafe { row_generic::<true>(operands, i) }
+    unsafe { row_generic::<true, LANES>(operands, i) }
 }
 
-/// [`row_generic`] compiled for AVX2 with fused multiply-adds.
+/// [`row_generic`] compiled for AVX2 with fused multiply-adds, 8 lanes at a time (one `ymm`
+/// register per column: with 16 lanes, ten columns' accumulators would not fit AVX2's sixteen
+/// registers and would spill to the stack).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn row_avx2(operands: &Operands, i: usize) {
     // SAFETY: forwarded from the caller.
-    unsafe { row_generic::<true>(operands, i) }
+    unsafe { row_generic::<true, AVX2_LANES>(operands, i) }
 }
 
 /// `x · y + z`, rounded once when `FUSED` (the caller enables FMA), else twice.
@@ -128,12 +134,12 @@ fn multiply_add<const FUSED: bool>(x: f32, y: f32, z: f32) -> f32 {
 /// # Safety
 /// As for [`row`].
 #[inline(always)]
-unsafe fn row_generic<const FUSED: bool>(operands: &Operands, i: usize) {
+unsafe fn row_generic<const FUSED: bool, const L: usize>(operands: &Operands, i: usize) {
     macro_rules! by_columns {
         ($($n:literal)+) => {
             match operands.c.cols {
                 // SAFETY: forwarded from the caller.
-                $($n => unsafe { row_of::<FUSED, $n>(operands, i) },)+
+                $($n => unsafe { row_of::<FUSED, $n, L>(operands, i) },)+
                 other => unreachable!("a narrow product with {other} columns"),
             }
         };
@@ -141,13 +147,13 @@ unsafe fn row_generic<const FUSED: bool>(operands: &Operands, i: usize) {
     by_columns!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
-/// Row `i` of C with `N` columns: N dot products of A's row i with B's columns, 16 lanes at a
+/// Row `i` of C with `N` columns: N dot products of A's row i with B's columns, `L` lanes at a
 /// time.
 ///
 /// # Safety
 /// As for [`row`], with `c.cols == N`.
 #[inline(always)]
-unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usize) {
+unsafe fn row_of<const FUSED: bool, const N: usize, const L: usize>(operands: &Operands, i: usize) {
     let Operands {
         a,
         b,
@@ -158,13 +164,12 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usiz
     let k = a.cols;
     let a_row = a.at(i, 0);
     let columns: [*const f32; N] = std::array::from_fn(|j| b.at(0, j));
-    let chunks = k / LANES;
-    let mut partial = [[0.0f32; LANES]; N];
+    let chunks = k / L;
+    let mut partial = [[0.0f32; L]; N];
     for chunk in 0..chunks {
-        let offset = chunk * LANES;
-        // SAFETY: offset + LANES <= k: inside A's row and every column of B.
-        let a_chunk: [f32; LANES] =
-            std::array::from_fn(|lane| unsafe { *a_row.add(offset + lane) });
+        let offset = chunk * L;
+        // SAFETY: offset + L <= k: inside A's row and every column of B.
+        let a_chunk: [f32; L] = std::array::from_fn(|lane| unsafe { *a_row.add(offset + lane) });
         for (lanes, &column) in partial.iter_mut().zip(&columns) {
             for (lane, accumulator) in lanes.iter_mut().enumerate() {
                 // SAFETY: as above.
@@ -177,7 +182,7 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usiz
     for (j, ((value, lanes), &column)) in values.iter_mut().zip(&partial).zip(&columns).enumerate()
     {
         let mut lanes = *lanes;
-        let mut width = LANES / 2;
+        let mut width = L / 2;
         while width > 0 {
             for lane in 0..width {
                 lanes[lane] += lanes[lane + width];
@@ -185,7 +190,7 @@ unsafe fn row_of<const FUSED: bool, const N: usize>(operands: &Operands, i: usiz
             width /= 2;
         }
         let mut sum = lanes[0];
-        for p in chunks * LANES..k {
+        for p in chunks * L..k {
             // SAFETY: p < k.
             sum = multiply_add::<FUSED>(unsafe { *a_row.add(p) }, unsafe { *column.add(p) }, sum);
         }

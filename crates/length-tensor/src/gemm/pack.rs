@@ -34,12 +34,19 @@ pub(crate) fn pack_panel(
         return;
     }
     if m.rows_are_contiguous() {
-        for (p, panel_row) in panel.chunks_exact_mut(width).enumerate() {
-            // SAFETY: row p0 + p, columns j0 .. j0 + nr are inside `m` (asserted above) and
-            // adjacent in memory.
-            let source = unsafe { std::slice::from_raw_parts(m.at(p0 + p, j0), nr) };
-            panel_row[..nr].copy_from_slice(source);
-            panel_row[nr..].fill(0.0);
+        // A full panel as wide as a tile (the kernels' mr or nr) is copied with a length known at
+        // compile time: a few vector moves per row instead of a call to memcpy, which costs
+        // more than moving one cache line. It matters for AVX2's 16-float panels (one line a
+        // row): the 64x512 by 512x512 input gradient ran 1-4 % faster and the weight gradients
+        // 3-4 % faster on one thread (alternating runs in one process, Zen 3); AVX-512's 48-float
+        // rows measured no gain either way.
+        match (nr == width).then_some(nr) {
+            Some(4) => copy_full_rows::<4>(m, p0, j0, panel),
+            Some(6) => copy_full_rows::<6>(m, p0, j0, panel),
+            Some(8) => copy_full_rows::<8>(m, p0, j0, panel),
+            Some(16) => copy_full_rows::<16>(m, p0, j0, panel),
+            Some(48) => copy_full_rows::<48>(m, p0, j0, panel),
+            _ => copy_rows(m, p0, j0, nr, width, panel),
         }
     } else if m.columns_are_contiguous() {
         for (block, panel_block) in panel.chunks_mut(TRANSPOSE_BLOCK * width).enumerate() {
@@ -64,6 +71,30 @@ pub(crate) fn pack_panel(
                 *slot = unsafe { *m.at(p0 + p, j0 + j) };
             }
             panel_row[nr..].fill(0.0);
+        }
+    }
+}
+
+/// The row copy for any width: columns `j0 .. j0 + nr` of each row, zero-padded to `width`.
+fn copy_rows(m: MatRef, p0: usize, j0: usize, nr: usize, width: usize, panel: &mut [f32]) {
+    for (p, panel_row) in panel.chunks_exact_mut(width).enumerate() {
+        // SAFETY: row p0 + p, columns j0 .. j0 + nr are inside `m` (asserted by `pack_panel`)
+        // and adjacent in memory.
+        let source = unsafe { std::slice::from_raw_parts(m.at(p0 + p, j0), nr) };
+        panel_row[..nr].copy_from_slice(source);
+        panel_row[nr..].fill(0.0);
+    }
+}
+
+/// The row copy of a panel exactly `N` columns wide (no padding).
+fn copy_full_rows<const N: usize>(m: MatRef, p0: usize, j0: usize, panel: &mut [f32]) {
+    for (p, panel_row) in panel.chunks_exact_mut(N).enumerate() {
+        // SAFETY: row p0 + p, columns j0 .. j0 + N are inside `m` (asserted by `pack_panel`,
+        // with nr = N) and adjacent in memory.
+        let source = unsafe { &*m.at(p0 + p, j0).cast::<[f32; N]>() };
+        // In pieces of one cache line: a longer copy would become a call to memcpy again.
+        for (to, from) in panel_row.chunks_mut(16).zip(source.chunks(16)) {
+            to.copy_from_slice(from);
         }
     }
 }

@@ -214,6 +214,12 @@ impl TileShape {
     pub fn nr(self) -> usize {
         self.nv * self.lanes
     }
+
+    /// Vectors needed for `cols` columns: a shift, not a division (lanes are a power of two).
+    pub fn vectors(self, cols: usize) -> usize {
+        debug_assert!(self.lanes.is_power_of_two());
+        (cols + self.lanes - 1) >> self.lanes.trailing_zeros()
+    }
 }
 
 /// How a microkernel starts its accumulators before the k loop.
