@@ -2,8 +2,9 @@
 //!
 //! It runs, one after the other, `cargo bench -p length --bench kernels` (LENGTH next to
 //! ndarray's `dot` with ndarray's default features) and `cargo bench -p length-peer-benches
-//! --bench peers` (LENGTH next to the `gemm` crate with AVX-512 and `matrixmultiply` with
-//! `avx512` + `threading`), passing on an optional filter and `--quick`. Two cargo invocations,
+//! --bench peers` (LENGTH next to the `gemm` crate built with AVX-512 and `matrixmultiply` with
+//! `avx512` + `threading`; both fall back to AVX2 where the CPU has no AVX-512, as LENGTH does),
+//! passing on an optional filter and `--quick`. Two cargo invocations,
 //! so that the peers' features never reach the `length` package's ndarray. Then it reads what
 //! criterion saved under `<target>/criterion/<group>/<implementation>/new/`: `benchmark.json`
 //! (the ids and the throughput) and `estimates.json` (the median time). Each group (one kernel at
@@ -65,11 +66,11 @@ const REFERENCES: [(&[&str], &str, &str); 3] = [
         LENGTH,
         "vs ndarray dot (1 thread, default build)",
     ),
-    (&["gemm"], LENGTH_VS_PEERS, "vs gemm (AVX-512)"),
+    (&["gemm"], LENGTH_VS_PEERS, "vs gemm (x86-v4 build)"),
     (
         &["matrixmultiply"],
         LENGTH_VS_PEERS,
-        "vs matrixmultiply (avx512+threading)",
+        "vs matrixmultiply (avx512+threading build)",
     ),
 ];
 

@@ -550,7 +550,9 @@ impl Product<'_> {
     ///
     /// What the tiles of one panel share (its columns, the k block, the bias of its columns) is
     /// worked out once: with k = 64 (the weight gradients) a tile is only a few hundred cycles of
-    /// multiply-adds, and working it all out again per tile cost 5-15 % of such a product.
+    /// multiply-adds, and working it all out again for every tile took 8 % of the samples of the
+    /// 512x64x512 weight gradient and 16 % of the 64x10x512 input gradient (`perf record`, one
+    /// thread, AVX2).
     fn tiles(
         &self,
         a_source: ASource<'_>,
