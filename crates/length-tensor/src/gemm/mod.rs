@@ -580,13 +580,14 @@ impl Product<'_> {
             Bias::Columns(bias) => Init::BiasColumns(bias[j0..][..cols].as_ptr()),
             Bias::None | Bias::Rows(_) => Init::Zero,
         };
+        let a_panel_len = self.a_panel_len();
         for row_tile in row_tiles {
             let (i0, rows) = self.rows.part(row_tile);
             let a = match a_source {
                 ASource::InPlace => self.a.at(i0, p0),
                 ASource::Packed(packed) => {
                     let index = block * self.rows.parts + row_tile;
-                    packed[index * self.a_panel_len()..][..self.a_panel_len()].as_ptr()
+                    packed[index * a_panel_len..][..a_panel_len].as_ptr()
                 }
             };
             let init = match self.bias {
