@@ -4,8 +4,10 @@
 //! microkernel ([`crate::kernel`]) keeps an `mr × nr` tile of C in registers while it walks k,
 //! reading B from a packed panel (`kc × nr`, contiguous, zero-padded) and A in place (its rows are
 //! contiguous along k), from row copies at a padded stride (its row stride is a multiple of
-//! 1 KiB, which would crowd a few L1 sets), or from packed column panels (its rows are strided).
-//! Two loop orders decide which micro-panel stays in L1, and a third serves updates:
+//! 1 KiB, which would crowd a few L1 sets), or from packed column panels (its rows are strided;
+//! a strided A of at most a thousand elements is read in place too). One kernel call computes a
+//! column of tiles, one below the other. Two loop orders decide which micro-panel stays in L1,
+//! and a third serves updates:
 //!
 //! ```text
 //! C row-contiguous (the usual case): B's micro-panel stays in L1, A streams from L2
@@ -200,7 +202,7 @@ fn blocked(
     }
     let threads = rayon::current_num_threads();
     let columns = Split::new(n, shape.lanes, shape.nv);
-    let a_layout = if !a.rows_are_contiguous() {
+    let a_layout = if !a.rows_are_contiguous() && !plan::read_a_in_place(a) {
         ALayout::ColumnPanels
     } else if b_resident && plan::copy_a_rows(a, columns.parts) {
         ALayout::RowCopies
@@ -581,23 +583,29 @@ impl Product<'_> {
             Bias::None | Bias::Rows(_) => Init::Zero,
         };
         let a_panel_len = self.a_panel_len();
-        for row_tile in row_tiles {
+        let mut row_tile = row_tiles.start;
+        while row_tile < row_tiles.end {
+            // A column of tiles of equal height: one kernel call.
             let (i0, rows) = self.rows.part(row_tile);
-            let a = match a_source {
-                ASource::InPlace => self.a.at(i0, p0),
+            let count = self.rows.equal_parts_from(row_tile, row_tiles.end);
+            let (a, a_next) = match a_source {
+                ASource::InPlace => (self.a.at(i0, p0), rows as isize * self.a.rs),
                 ASource::Packed(packed) => {
                     let index = block * self.rows.parts + row_tile;
-                    packed[index * a_panel_len..][..a_panel_len].as_ptr()
+                    let panels = &packed[index * a_panel_len..][..count * a_panel_len];
+                    (panels.as_ptr(), a_panel_len as isize)
                 }
             };
             let init = match self.bias {
-                Bias::Rows(bias) if block == 0 => Init::BiasRows(bias[i0..][..rows].as_ptr()),
+                Bias::Rows(bias) if block == 0 => {
+                    Init::BiasRows(bias[i0..][..count * rows].as_ptr())
+                }
                 _ => column_init,
             };
             let c = match band {
                 Some(band) => {
                     assert!(
-                        (rows - 1) * band.row_stride + j0 + cols <= band.len,
+                        count == 1 && (rows - 1) * band.row_stride + j0 + cols <= band.len,
                         "the band holds the tile"
                     );
                     band.ptr.wrapping_add(j0)
@@ -616,15 +624,20 @@ impl Product<'_> {
                 c_cs,
                 nr: cols,
                 init,
+                count,
+                a_next,
+                c_next: rows as isize * c_rs,
             };
-            // SAFETY: A's rows i0 .. i0 + rows and columns p0 .. p0 + kc are inside A (or its
-            // packed panel, mr floats per step of k); the B panel holds kc rows of
+            // SAFETY: the column's tiles cover A's rows i0 .. i0 + count * rows and columns
+            // p0 .. p0 + kc, inside A (or `count` consecutive packed panels, mr floats per step of
+            // k, bounds-checked by the slice above); the B panel holds kc rows of
             // `vectors * lanes` floats (a packed panel's length is checked by `BPanel::packed`;
             // read in place, they are B's columns j0 .. j0 + cols, with cols = vectors * lanes);
-            // C's tile is inside C and written by this task only (or inside the task's band,
-            // asserted); the bias slices hold `cols` (`rows`) values; `path` was checked by
-            // `kernel_path`.
+            // C's tiles are inside C and written by this task only (or the one tile is inside the
+            // task's band, asserted); the bias slices hold `cols` (`count * rows`) values; `path`
+            // was checked by `kernel_path`.
             unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
+            row_tile += count;
         }
     }
 

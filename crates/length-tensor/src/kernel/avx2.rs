@@ -11,7 +11,9 @@ use std::arch::x86_64::{
     _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
-use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, scatter_tile};
+use super::{
+    Init, Tile, TileShape, column_of_tiles, dispatch_tile_shape, gather_tile, scatter_tile,
+};
 
 /// Floats per `ymm` register.
 const LANES: usize = 8;
@@ -40,7 +42,7 @@ pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
     // SAFETY: forwarded from the caller.
     unsafe {
         dispatch_tile_shape!(
-            kernel,
+            column,
             mr,
             nv,
             tile,
@@ -62,10 +64,13 @@ fn lane_mask(nr: usize, v: usize) -> (__m256i, usize) {
     (mask, valid)
 }
 
+column_of_tiles!(#[target_feature(enable = "avx2,fma")]);
+
 /// `C = init + A · B` for one `MR x (NV * 8)` tile.
 ///
 /// # Safety
 /// See [`super::run_tile`]; the CPU must support AVX2 and FMA.
+#[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
     let Tile {
@@ -80,6 +85,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         c_cs,
         nr,
         init,
+        ..
     } = *t;
     let width = NV * LANES;
     let mut acc = [[_mm256_setzero_ps(); NV]; MR];

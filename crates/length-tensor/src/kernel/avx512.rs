@@ -11,7 +11,9 @@ use std::arch::x86_64::{
     _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
-use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, scatter_tile};
+use super::{
+    Init, Tile, TileShape, column_of_tiles, dispatch_tile_shape, gather_tile, scatter_tile,
+};
 
 /// Floats per `zmm` register.
 const LANES: usize = 16;
@@ -34,7 +36,7 @@ pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
     // SAFETY: forwarded from the caller.
     unsafe {
         dispatch_tile_shape!(
-            kernel,
+            column,
             mr,
             nv,
             tile,
@@ -51,10 +53,13 @@ fn lane_mask(nr: usize, v: usize) -> __mmask16 {
     ((1u32 << valid) - 1) as __mmask16
 }
 
+column_of_tiles!(#[target_feature(enable = "avx512f")]);
+
 /// `C = init + A · B` for one `MR x (NV * 16)` tile.
 ///
 /// # Safety
 /// See [`super::run_tile`]; the CPU must support AVX-512F.
+#[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
     let Tile {
@@ -69,6 +74,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         c_cs,
         nr,
         init,
+        ..
     } = *t;
     let width = NV * LANES;
     let mut acc = [[_mm512_setzero_ps(); NV]; MR];
