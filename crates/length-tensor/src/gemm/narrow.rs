@@ -17,9 +17,10 @@
 //!                 + the last k mod L terms
 //! ```
 //!
-//! No packing, up to 12 independent accumulators to hide the multiply-add latency, and the order of every
-//! sum fixed by the shapes alone: rows are split between threads (for products of at least
-//! `PARALLEL_MIN_FLOPS`), never k, so the result does not depend on the number of threads.
+//! No packing, up to 12 independent accumulators to hide the multiply-add latency, and the order
+//! of every sum fixed by the shapes alone: rows are split between threads (for products of at
+//! least `PARALLEL_MIN_FLOPS`), never k, so the result does not depend on the number of threads;
+//! nor does it depend on how rows and columns are grouped, since each element is summed alone.
 
 use rayon::prelude::*;
 
@@ -167,7 +168,7 @@ unsafe fn rows_generic<const FUSED: bool, const L: usize>(
         macro_rules! by_width {
             ($($g:literal)+) => {
                 match (count, width) {
-                    // SAFETY: forwarded from the caller; columns j0 .. j0 + width < n.
+                    // SAFETY: forwarded from the caller; j0 + width <= n.
                     $(
                         (1, $g) => unsafe {
                             dot_products::<FUSED, 1, $g, L>(operands, i, j0, &mut sums)
