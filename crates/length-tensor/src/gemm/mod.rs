@@ -6,8 +6,8 @@
 //! contiguous along k), from row copies at a padded stride (its row stride is a multiple of
 //! 1 KiB, which would crowd a few L1 sets), or from packed column panels (its rows are strided;
 //! a strided A of at most a thousand elements is read in place too). One kernel call computes a
-//! column of tiles, one below the other. Two loop orders decide which micro-panel stays in L1,
-//! and a third serves updates:
+//! run of tiles: a column (sharing a panel of B) or a row (sharing A's micro-panel). Two loop
+//! orders decide which micro-panel stays in L1, and a third serves updates:
 //!
 //! ```text
 //! C row-contiguous (the usual case): B's micro-panel stays in L1, A streams from L2
@@ -305,6 +305,20 @@ enum ASource<'a> {
     Packed(&'a [f32]),
 }
 
+/// A run of tiles of equal shape that one kernel call computes.
+#[derive(Clone, Copy, Debug)]
+enum Run {
+    /// `count` tiles one below the other from tile row `row_tile`, sharing a panel of B.
+    Down { row_tile: usize, count: usize },
+    /// `count` tiles side by side in tile row `row_tile`, sharing A's micro-panel; each reads
+    /// the packed panel of B `b_next` floats after the previous one's.
+    Across {
+        row_tile: usize,
+        count: usize,
+        b_next: usize,
+    },
+}
+
 impl Product<'_> {
     /// The row stride of A's row copies: a k block plus one cache line, so that consecutive rows
     /// do not start in the same L1 set.
@@ -371,7 +385,7 @@ impl Product<'_> {
                         pack_panel(self.b, p0, kc, j0, cols, width, packed);
                         BPanel::packed(packed, kc, cols, lanes)
                     };
-                    self.tiles(a_source, block, rows.clone(), panel, b_panel, None);
+                    self.column_of_tiles(a_source, block, rows.clone(), panel, b_panel);
                 }
             }
         };
@@ -381,7 +395,6 @@ impl Product<'_> {
     /// C strided: all B panels of a k block are packed first (in parallel), then each task
     /// keeps one A micro-panel in L1 and streams its panels of B past it.
     fn with_resident_a(&self) {
-        let lanes = self.shape.lanes;
         let k = self.a.cols;
         let b_panel_len = self.b_panel_len();
         let b_len = self.columns.parts * b_panel_len;
@@ -402,19 +415,7 @@ impl Product<'_> {
             let run_task = |task: usize| {
                 let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
                 for row_tile in rows {
-                    for panel in panels.clone() {
-                        let (_, cols) = self.columns.part(panel);
-                        let packed = &b_packed[panel * b_panel_len..][..b_panel_len];
-                        let b_panel = BPanel::packed(packed, kc, cols, lanes);
-                        self.tiles(
-                            a_source,
-                            block,
-                            row_tile..row_tile + 1,
-                            panel,
-                            b_panel,
-                            None,
-                        );
-                    }
+                    self.row_of_tiles(a_source, block, row_tile, panels.clone(), b_packed, None);
                 }
             };
             self.run_tasks(grid, run_task);
@@ -470,24 +471,13 @@ impl Product<'_> {
             let (i0, rows) = self.rows.part(row_tile);
             let mut band = Workspace::take(Slot::Task, rows * n);
             let band = band.as_mut_slice();
-            for panel in 0..self.columns.parts {
-                let (_, cols) = self.columns.part(panel);
-                let packed = &b_packed[panel * b_panel_len..][..b_panel_len];
-                let b_panel = BPanel::packed(packed, kc, cols, self.shape.lanes);
-                let target = Band {
-                    ptr: band.as_mut_ptr(),
-                    len: band.len(),
-                    row_stride: n,
-                };
-                self.tiles(
-                    a_source,
-                    0,
-                    row_tile..row_tile + 1,
-                    panel,
-                    b_panel,
-                    Some(target),
-                );
-            }
+            let target = Band {
+                ptr: band.as_mut_ptr(),
+                len: band.len(),
+                row_stride: n,
+            };
+            let panels = 0..self.columns.parts;
+            self.row_of_tiles(a_source, 0, row_tile, panels, b_packed, Some(target));
             self.update_from_band(band, i0);
         };
         if self.parallel {
@@ -546,99 +536,173 @@ impl Product<'_> {
         ASource::Packed(buffer)
     }
 
-    /// Runs the microkernel on the tiles (`row_tile`, `panel`) of C, for every row tile in
-    /// `row_tiles`, for k block `block`, with that block's panel of B, writing C itself, or the
-    /// tile's columns of `band` when given (then `row_tiles` is one tile, which the band holds).
+    /// Runs the microkernel on the column of tiles (`row_tiles`, `panel`) of C for k block
+    /// `block`, with that block's panel of B: one kernel call per run of tiles of equal height.
     ///
-    /// What the tiles of one panel share (its columns, the k block, the bias of its columns) is
-    /// worked out once: with k = 64 (the weight gradients) a tile is only a few hundred cycles of
-    /// multiply-adds, and working it all out again for every tile took 8 % of the samples of the
-    /// 512x64x512 weight gradient and 16 % of the 64x10x512 input gradient (`perf record`, one
-    /// thread, AVX2).
-    fn tiles(
+    /// What the tiles of one run share (their shape, the k block, the bias) is worked out once:
+    /// with k = 64 (the weight gradients) a tile is only a few hundred cycles of multiply-adds,
+    /// and working it all out again for every tile took 8 % of the samples of the 512x64x512
+    /// weight gradient and 16 % of the 64x10x512 input gradient (`perf record`, one thread,
+    /// AVX2).
+    fn column_of_tiles(
         &self,
         a_source: ASource<'_>,
         block: usize,
         row_tiles: Range<usize>,
         panel: usize,
         b_panel: BPanel,
+    ) {
+        let mut row_tile = row_tiles.start;
+        while row_tile < row_tiles.end {
+            let count = self.rows.equal_parts_from(row_tile, row_tiles.end);
+            let run = Run::Down { row_tile, count };
+            self.run_of_tiles(a_source, block, run, panel, b_panel, None);
+            row_tile += count;
+        }
+    }
+
+    /// Runs the microkernel on the row of tiles (`row_tile`, `panels`) of C for k block `block`,
+    /// with that block's panels of B packed one after another in `b_packed`: one kernel call per
+    /// run of panels of equal width. Writes C itself, or the tiles' columns of `band` when given
+    /// (the band holds the tile row).
+    ///
+    /// The forward products and the weight updates keep A's micro-panel in L1 and walk the
+    /// panels of B; calling the kernel once per tile there took 4 % of the samples of a
+    /// two-thread training epoch, in working out each tile again (`perf record`, AVX2). One call
+    /// per row: the SGD epoch went from 1.49-1.63 s to 1.35-1.45 s on two threads and from
+    /// 2.77-3.10 s to 2.52-2.79 s on one (alternating runs of both builds, Zen 3).
+    fn row_of_tiles(
+        &self,
+        a_source: ASource<'_>,
+        block: usize,
+        row_tile: usize,
+        panels: Range<usize>,
+        b_packed: &[f32],
+        band: Option<Band>,
+    ) {
+        let (lanes, b_panel_len) = (self.shape.lanes, self.b_panel_len());
+        let (_, kc) = self.blocks.range(block, self.a.cols);
+        let mut panel = panels.start;
+        while panel < panels.end {
+            let count = self.columns.equal_parts_from(panel, panels.end);
+            let (_, cols) = self.columns.part(panel);
+            // The run's panels, bounds-checked; each is checked to hold kc rows of the width.
+            let packed = &b_packed[panel * b_panel_len..][..count * b_panel_len];
+            let b_panel = BPanel::packed(&packed[..b_panel_len], kc, cols, lanes);
+            let run = Run::Across {
+                row_tile,
+                count,
+                b_next: b_panel_len,
+            };
+            self.run_of_tiles(a_source, block, run, panel, b_panel, band);
+            panel += count;
+        }
+    }
+
+    /// Runs the microkernel on one run of tiles of equal shape starting at (`row_tile`, `panel`)
+    /// (see [`Run`]), for k block `block`, the first tile reading `b_panel`.
+    fn run_of_tiles(
+        &self,
+        a_source: ASource<'_>,
+        block: usize,
+        run: Run,
+        panel: usize,
+        b_panel: BPanel,
         band: Option<Band>,
     ) {
         let mr = self.shape.mr;
+        let (row_tile, row_count, panel_count) = match run {
+            Run::Down { row_tile, count } => (row_tile, count, 1),
+            Run::Across {
+                row_tile, count, ..
+            } => (row_tile, 1, count),
+        };
+        let (i0, rows) = self.rows.part(row_tile);
         let (j0, cols) = self.columns.part(panel);
         let vectors = self.shape.vectors(cols);
         let (p0, kc) = self.blocks.range(block, self.a.cols);
-        let (a_rs, a_ks) = match (a_source, self.a_layout) {
-            (ASource::InPlace, _) => (self.a.rs, self.a.cs),
-            (ASource::Packed(_), ALayout::RowCopies) => (self.a_row_stride() as isize, 1),
-            (ASource::Packed(_), _) => (1, mr as isize),
-        };
-        let (c_rs, c_cs) = match band {
-            Some(band) => (band.row_stride as isize, 1),
-            None => (self.c.rs, self.c.cs),
-        };
-        let column_init = match self.bias {
-            _ if block > 0 => Init::Accumulate,
-            Bias::Columns(bias) => Init::BiasColumns(bias[j0..][..cols].as_ptr()),
-            Bias::None | Bias::Rows(_) => Init::Zero,
-        };
         let a_panel_len = self.a_panel_len();
-        let mut row_tile = row_tiles.start;
-        while row_tile < row_tiles.end {
-            // A column of tiles of equal height: one kernel call.
-            let (i0, rows) = self.rows.part(row_tile);
-            let count = self.rows.equal_parts_from(row_tile, row_tiles.end);
-            let (a, a_next) = match a_source {
-                ASource::InPlace => (self.a.at(i0, p0), rows as isize * self.a.rs),
-                ASource::Packed(packed) => {
-                    let index = block * self.rows.parts + row_tile;
-                    let panels = &packed[index * a_panel_len..][..count * a_panel_len];
-                    (panels.as_ptr(), a_panel_len as isize)
-                }
-            };
-            let init = match self.bias {
-                Bias::Rows(bias) if block == 0 => {
-                    Init::BiasRows(bias[i0..][..count * rows].as_ptr())
-                }
-                _ => column_init,
-            };
-            let c = match band {
-                Some(band) => {
-                    assert!(
-                        count == 1 && (rows - 1) * band.row_stride + j0 + cols <= band.len,
-                        "the band holds the tile"
-                    );
-                    band.ptr.wrapping_add(j0)
-                }
-                None => self.c.at(i0, j0),
-            };
-            let tile = Tile {
-                kc,
-                a,
-                a_rs,
-                a_ks,
-                b: b_panel.ptr,
-                b_ks: b_panel.row_stride,
-                c,
-                c_rs,
-                c_cs,
-                nr: cols,
-                init,
-                count,
-                a_next,
-                c_next: rows as isize * c_rs,
-            };
-            // SAFETY: the column's tiles cover A's rows i0 .. i0 + count * rows and columns
-            // p0 .. p0 + kc, inside A (or `count` consecutive packed panels, mr floats per step of
-            // k, bounds-checked by the slice above); the B panel holds kc rows of
-            // `vectors * lanes` floats (a packed panel's length is checked by `BPanel::packed`;
-            // read in place, they are B's columns j0 .. j0 + cols, with cols = vectors * lanes);
-            // C's tiles are inside C and written by this task only (or the one tile is inside the
-            // task's band, asserted); the bias slices hold `cols` (`count * rows`) values; `path`
-            // was checked by `kernel_path`.
-            unsafe { kernel::run_tile(self.path, rows, vectors, &tile) };
-            row_tile += count;
-        }
+        // A's first element, its strides, and the distance to the next tile row's first element.
+        let (a, a_rs, a_ks, a_below) = match (a_source, self.a_layout) {
+            (ASource::InPlace, _) => (
+                self.a.at(i0, p0),
+                self.a.rs,
+                self.a.cs,
+                rows as isize * self.a.rs,
+            ),
+            (ASource::Packed(packed), layout) => {
+                let index = block * self.rows.parts + row_tile;
+                let panels = &packed[index * a_panel_len..][..row_count * a_panel_len];
+                let (a_rs, a_ks) = if layout == ALayout::RowCopies {
+                    (self.a_row_stride() as isize, 1)
+                } else {
+                    (1, mr as isize)
+                };
+                (panels.as_ptr(), a_rs, a_ks, a_panel_len as isize)
+            }
+        };
+        let (c, c_rs, c_cs) = match band {
+            Some(band) => {
+                assert!(
+                    row_count == 1
+                        && (rows - 1) * band.row_stride + j0 + panel_count * cols <= band.len,
+                    "the band holds the tiles"
+                );
+                (band.ptr.wrapping_add(j0), band.row_stride as isize, 1)
+            }
+            None => (self.c.at(i0, j0), self.c.rs, self.c.cs),
+        };
+        let init = match self.bias {
+            _ if block > 0 => Init::Accumulate,
+            Bias::Columns(bias) => Init::BiasColumns(bias[j0..][..panel_count * cols].as_ptr()),
+            Bias::Rows(bias) => Init::BiasRows(bias[i0..][..row_count * rows].as_ptr()),
+            Bias::None => Init::Zero,
+        };
+        let (a_next, b_next, c_next, bias_next) = match run {
+            Run::Down { .. } => {
+                let bias_next = if matches!(init, Init::BiasRows(_)) {
+                    rows
+                } else {
+                    0
+                };
+                (a_below, 0, rows as isize * c_rs, bias_next)
+            }
+            Run::Across { b_next, .. } => {
+                let bias_next = if matches!(init, Init::BiasColumns(_)) {
+                    cols
+                } else {
+                    0
+                };
+                (0, b_next as isize, cols as isize * c_cs, bias_next)
+            }
+        };
+        let tile = Tile {
+            kc,
+            a,
+            a_rs,
+            a_ks,
+            b: b_panel.ptr,
+            b_ks: b_panel.row_stride,
+            c,
+            c_rs,
+            c_cs,
+            nr: cols,
+            init,
+            count: row_count * panel_count,
+            a_next,
+            b_next,
+            c_next,
+            bias_next,
+        };
+        // SAFETY: the run's tiles cover A's rows i0 .. i0 + row_count * rows and columns
+        // p0 .. p0 + kc, inside A (or `row_count` consecutive packed panels, mr floats per step
+        // of k, bounds-checked by the slice above); each tile's B panel holds kc rows of
+        // `vectors * lanes` floats (a packed panel's length is checked by `BPanel::packed`, a run
+        // across packed panels by the caller's slice; read in place, they are B's columns
+        // j0 .. j0 + cols, with cols = vectors * lanes); C's tiles are inside C and written by
+        // this task only (or inside the task's band, asserted); the bias slices hold the run's
+        // `panel_count * cols` (`row_count * rows`) values; `path` was checked by `kernel_path`.
+        unsafe { kernel::run_tiles(self.path, rows, vectors, &tile) };
     }
 
     /// Applies the output's rule to rows `i0 ..` of C, whole rows at a time, from `band` (the

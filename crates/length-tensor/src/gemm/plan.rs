@@ -214,14 +214,21 @@ impl Split {
     }
 
     /// How many parts from `part` on (and before `end`) are as long as `part`: the first
-    /// `extra` parts are one unit longer than the rest.
+    /// `extra` parts are one unit longer than the rest, and the last part is shorter still when
+    /// `len` is not a whole number of units.
     pub fn equal_parts_from(self, part: usize, end: usize) -> usize {
         let run_end = if part < self.extra {
             self.extra
         } else {
             self.parts
         };
-        run_end.min(end) - part
+        let run = run_end.min(end) - part;
+        let last = self.parts - 1;
+        if run > 1 && part + run - 1 == last && self.part(last).1 != self.part(part).1 {
+            run - 1
+        } else {
+            run
+        }
     }
 
     /// The first element and the length of part `part`.
@@ -333,6 +340,11 @@ mod tests {
         assert_eq!(rows.equal_parts_from(3, 5), 2);
         assert_eq!(rows.equal_parts_from(9, 11), 2);
         assert_eq!(Split::new(10, 1, 8).part(1), (5, 5));
+        // 44 columns in 8-float vectors, two per part: 16 + 16 + 12; the last one is narrower.
+        let columns = Split::new(44, 8, 2);
+        assert_eq!((columns.parts, columns.part(2)), (3, (32, 12)));
+        assert_eq!(columns.equal_parts_from(0, 3), 2);
+        assert_eq!(columns.equal_parts_from(2, 3), 1);
     }
 
     #[test]

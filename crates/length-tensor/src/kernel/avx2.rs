@@ -11,9 +11,7 @@ use std::arch::x86_64::{
     _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
-use super::{
-    Init, Tile, TileShape, column_of_tiles, dispatch_tile_shape, gather_tile, scatter_tile,
-};
+use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile};
 
 /// Floats per `ymm` register.
 const LANES: usize = 8;
@@ -37,12 +35,12 @@ pub(crate) const SHAPE: TileShape = TileShape {
 /// Runs the kernel instantiated for `mr` rows and `nv` vectors per row.
 ///
 /// # Safety
-/// See [`super::run_tile`]; the CPU must support AVX2 and FMA.
+/// See [`super::run_tiles`]; the CPU must support AVX2 and FMA.
 pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
     // SAFETY: forwarded from the caller.
     unsafe {
         dispatch_tile_shape!(
-            column,
+            run,
             mr,
             nv,
             tile,
@@ -64,12 +62,12 @@ fn lane_mask(nr: usize, v: usize) -> (__m256i, usize) {
     (mask, valid)
 }
 
-column_of_tiles!(#[target_feature(enable = "avx2,fma")]);
+run_of_tiles!(#[target_feature(enable = "avx2,fma")]);
 
 /// `C = init + A · B` for one `MR x (NV * 8)` tile.
 ///
 /// # Safety
-/// See [`super::run_tile`]; the CPU must support AVX2 and FMA.
+/// See [`super::run_tiles`]; the CPU must support AVX2 and FMA.
 #[inline]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {

@@ -11,9 +11,7 @@ use std::arch::x86_64::{
     _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
-use super::{
-    Init, Tile, TileShape, column_of_tiles, dispatch_tile_shape, gather_tile, scatter_tile,
-};
+use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile};
 
 /// Floats per `zmm` register.
 const LANES: usize = 16;
@@ -31,12 +29,12 @@ pub(crate) const SHAPE: TileShape = TileShape {
 /// Runs the kernel instantiated for `mr` rows and `nv` vectors per row.
 ///
 /// # Safety
-/// See [`super::run_tile`]; the CPU must support AVX-512F.
+/// See [`super::run_tiles`]; the CPU must support AVX-512F.
 pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
     // SAFETY: forwarded from the caller.
     unsafe {
         dispatch_tile_shape!(
-            column,
+            run,
             mr,
             nv,
             tile,
@@ -53,12 +51,12 @@ fn lane_mask(nr: usize, v: usize) -> __mmask16 {
     ((1u32 << valid) - 1) as __mmask16
 }
 
-column_of_tiles!(#[target_feature(enable = "avx512f")]);
+run_of_tiles!(#[target_feature(enable = "avx512f")]);
 
 /// `C = init + A · B` for one `MR x (NV * 16)` tile.
 ///
 /// # Safety
-/// See [`super::run_tile`]; the CPU must support AVX-512F.
+/// See [`super::run_tiles`]; the CPU must support AVX-512F.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {

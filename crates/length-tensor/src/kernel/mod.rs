@@ -235,14 +235,17 @@ pub(crate) enum Init {
     BiasRows(*const f32),
 }
 
-/// The operands of one microkernel call: a column of `count` tiles, one below the other, that
-/// share their panel of B.
+/// The operands of one microkernel call: a run of `count` tiles of the same shape, either a
+/// column (one below the other, sharing their panel of B) or a row (side by side, sharing their
+/// micro-panel of A).
 ///
 /// In the first tile, element (i, p) of A is at `a + i * a_rs + p * a_ks`; element (p, j) of B is
 /// at `b + p * b_ks + j` (a packed panel, `b_ks = nv * lanes`, or B itself when its rows are
 /// contiguous); element (i, j) of C is at `c + i * c_rs + j * c_cs`. Each further tile starts
-/// `a_next` floats further in A and `c_next` further in C (and `mr` values further in a bias per
-/// row).
+/// `a_next` floats further in A, `b_next` further in B, `c_next` further in C and `bias_next`
+/// values further in the bias (if any). A column moves A and C by `mr` rows (and a bias per row
+/// with them); a row moves B to the next packed panel and C by `nr` columns (and a bias per
+/// column with them).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tile {
     pub kc: usize,
@@ -257,14 +260,16 @@ pub(crate) struct Tile {
     /// Valid columns of C (at most `nv * lanes`; the packed panel is zero-padded beyond).
     pub nr: usize,
     pub init: Init,
-    /// Tiles in the column (at least one).
+    /// Tiles in the run (at least one).
     pub count: usize,
     pub a_next: isize,
+    pub b_next: isize,
     pub c_next: isize,
+    pub bias_next: usize,
 }
 
 impl Tile {
-    /// The next tile of the column, `mr` rows further down.
+    /// The next tile of the run.
     ///
     /// With k = 10 (the output layer's input gradient) a tile is some sixty cycles of
     /// multiply-adds, and calling the kernel once per tile took 15 % of that product's samples
@@ -272,12 +277,14 @@ impl Tile {
     /// 0.92-0.95x to 1.01-1.03x of the `gemm` crate's time, the 512-wide weight gradient from
     /// 0.98x to 1.00-1.01x (alternating runs of both builds, one thread).
     #[inline(always)]
-    pub fn below(&self, mr: usize) -> Tile {
+    pub fn next(&self) -> Tile {
         Tile {
             a: self.a.wrapping_offset(self.a_next),
+            b: self.b.wrapping_offset(self.b_next),
             c: self.c.wrapping_offset(self.c_next),
             init: match self.init {
-                Init::BiasRows(bias) => Init::BiasRows(bias.wrapping_add(mr)),
+                Init::BiasRows(bias) => Init::BiasRows(bias.wrapping_add(self.bias_next)),
+                Init::BiasColumns(bias) => Init::BiasColumns(bias.wrapping_add(self.bias_next)),
                 other => other,
             },
             ..*self
@@ -286,14 +293,14 @@ impl Tile {
 }
 
 /// Computes `C[0..mr, 0..nr] = init + A[0..mr, 0..kc] · B[0..kc, 0..nr]` with `nv` vectors per
-/// row, on `path`, for each of the `tile.count` tiles of the column.
+/// row, on `path`, for each of the `tile.count` tiles of the run.
 ///
 /// # Safety
 /// All pointers in `tile` must be valid for the elements the layout above addresses, for
-/// `i < mr`, `p < kc`, `j < nv * lanes` (B) and `j < nr` (C), in every tile of the column; `path`
+/// `i < mr`, `p < kc`, `j < nv * lanes` (B) and `j < nr` (C), in every tile of the run; `path`
 /// must be supported; `mr` and `nv` must not exceed the path's tile shape, and
 /// `nr <= nv * lanes`.
-pub(crate) unsafe fn run_tile(path: KernelPath, mr: usize, nv: usize, tile: &Tile) {
+pub(crate) unsafe fn run_tiles(path: KernelPath, mr: usize, nv: usize, tile: &Tile) {
     debug_assert!(path.is_supported());
     // SAFETY: forwarded from the caller; each arm runs only on a CPU that supports it.
     unsafe {
@@ -380,24 +387,24 @@ macro_rules! dispatch_tile_shape {
 }
 pub(crate) use dispatch_tile_shape;
 
-/// Defines `column::<MR, NV>(&Tile)`, which runs the file's `kernel::<MR, NV>` on each tile of a
-/// column, top to bottom, compiled with the given attributes (the path's target features) so that
+/// Defines `run::<MR, NV>(&Tile)`, which runs the file's `kernel::<MR, NV>` on each tile of a
+/// run, first to last, compiled with the given attributes (the path's target features) so that
 /// the kernel is inlined into the loop.
-macro_rules! column_of_tiles {
+macro_rules! run_of_tiles {
     ($(#[$attribute:meta])*) => {
-        /// Runs [`kernel`] on each tile of the column, top to bottom.
+        /// Runs [`kernel`] on each tile of the run, first to last.
         ///
         /// # Safety
-        /// See [`super::run_tile`].
+        /// See [`super::run_tiles`].
         $(#[$attribute])*
-        unsafe fn column<const MR: usize, const NV: usize>(first: &Tile) {
+        unsafe fn run<const MR: usize, const NV: usize>(first: &Tile) {
             let mut tile = *first;
             for _ in 0..first.count {
-                // SAFETY: forwarded from the caller, which vouches for every tile of the column.
+                // SAFETY: forwarded from the caller, which vouches for every tile of the run.
                 unsafe { kernel::<MR, NV>(&tile) };
-                tile = tile.below(MR);
+                tile = tile.next();
             }
         }
     };
 }
-pub(crate) use column_of_tiles;
+pub(crate) use run_of_tiles;

@@ -5,7 +5,7 @@
 //! vectorise the innermost loop. Multiply and add are separate (no `mul_add`: without hardware
 //! FMA it is a slow library call).
 
-use super::{Init, Tile, TileShape, column_of_tiles, dispatch_tile_shape};
+use super::{Init, Tile, TileShape, dispatch_tile_shape, run_of_tiles};
 
 /// Columns per (virtual) vector.
 const LANES: usize = 4;
@@ -22,18 +22,18 @@ pub(crate) const SHAPE: TileShape = TileShape {
 /// Runs the kernel instantiated for `mr` rows and `nv` vectors per row.
 ///
 /// # Safety
-/// See [`super::run_tile`].
+/// See [`super::run_tiles`].
 pub(super) unsafe fn tile(mr: usize, nv: usize, tile: &Tile) {
     // SAFETY: forwarded from the caller.
-    unsafe { dispatch_tile_shape!(column, mr, nv, tile, rows = [1, 2, 3, 4], vectors = [1, 2]) }
+    unsafe { dispatch_tile_shape!(run, mr, nv, tile, rows = [1, 2, 3, 4], vectors = [1, 2]) }
 }
 
-column_of_tiles!();
+run_of_tiles!();
 
 /// `C = init + A · B` for one `MR x (NV * LANES)` tile.
 ///
 /// # Safety
-/// See [`super::run_tile`].
+/// See [`super::run_tiles`].
 #[inline]
 unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
     let mut acc = [[[0.0f32; LANES]; NV]; MR];
