@@ -6,12 +6,9 @@
 //! O(kc · w) and is paid once per block, against O(m · kc · w) multiply-adds that reuse it.
 //!
 //! Three copies, fastest first: rows contiguous (a row copy per p), columns contiguous (a
-//! transpose, done in small blocks so reads and writes both stay in L1), and general strides.
+//! transpose, four by four in registers), and general strides.
 
 use super::layout::MatRef;
-
-/// Rows of the source read per block by the transposing copy: one 64-byte cache line of floats.
-const TRANSPOSE_BLOCK: usize = 16;
 
 /// Writes `panel[p * width + j] = m[p0 + p, j0 + j]` for `p < kc`, `j < nr`, and zero for
 /// `nr <= j < width`.
@@ -49,21 +46,7 @@ pub(crate) fn pack_panel(
             _ => copy_rows(m, p0, j0, nr, width, panel),
         }
     } else if m.columns_are_contiguous() {
-        for (block, panel_block) in panel.chunks_mut(TRANSPOSE_BLOCK * width).enumerate() {
-            let p_start = p0 + block * TRANSPOSE_BLOCK;
-            let rows = panel_block.len() / width;
-            for j in 0..nr {
-                // SAFETY: column j0 + j, rows p_start .. p_start + rows are inside `m` and
-                // adjacent in memory.
-                let column = unsafe { std::slice::from_raw_parts(m.at(p_start, j0 + j), rows) };
-                for (q, &value) in column.iter().enumerate() {
-                    panel_block[q * width + j] = value;
-                }
-            }
-            for panel_row in panel_block.chunks_exact_mut(width) {
-                panel_row[nr..].fill(0.0);
-            }
-        }
+        transpose_columns(m, p0, j0, nr, width, panel);
     } else {
         for (p, panel_row) in panel.chunks_exact_mut(width).enumerate() {
             for (j, slot) in panel_row[..nr].iter_mut().enumerate() {
@@ -72,6 +55,77 @@ pub(crate) fn pack_panel(
             }
             panel_row[nr..].fill(0.0);
         }
+    }
+}
+
+/// The transposing copy, for `m` whose columns are contiguous: column `j0 + j` of `m` (rows
+/// `p0 ..`) becomes column j of the panel, zero-padded from `nr` to `width`.
+///
+/// Four rows at a time, the columns in blocks of four: four loads of four consecutive floats,
+/// one from each column, a transpose in registers, and four stores into the panel's rows. While
+/// a block of four rows walks the panel's columns, the columns' cache lines stay in L1 for the
+/// next three blocks of rows. The forward products pack `xᵀ` this way (64 x 784 floats a step):
+/// against copying one float at a time, the 64x784 and 64x512 forward products ran 4-6 % faster
+/// on one thread and 1-3 % on two (alternating runs of both builds, Zen 3).
+fn transpose_columns(m: MatRef, p0: usize, j0: usize, nr: usize, width: usize, panel: &mut [f32]) {
+    let kc = panel.len() / width;
+    // The SSE blocks exist on x86-64 only; elsewhere every element is copied on its own.
+    let blocks = cfg!(target_arch = "x86_64");
+    let (full_rows, full_columns) = if blocks {
+        (kc / 4 * 4, nr / 4 * 4)
+    } else {
+        (0, 0)
+    };
+    #[cfg(target_arch = "x86_64")]
+    for (p, rows) in (0..full_rows)
+        .step_by(4)
+        .zip(panel.chunks_exact_mut(4 * width))
+    {
+        for j in (0..full_columns).step_by(4) {
+            // SAFETY: columns j0 + j .. j0 + j + 4, rows p0 + p .. p0 + p + 4 are inside `m`
+            // (asserted by `pack_panel`), each column's four rows adjacent in memory.
+            unsafe { transpose_4x4(m.at(p0 + p, j0 + j), m.cs, &mut rows[j..], width) };
+        }
+    }
+    for (p, panel_row) in panel.chunks_exact_mut(width).enumerate() {
+        // The columns no 4 x 4 block wrote: the last `nr % 4` (all of them in the last `kc % 4`
+        // rows).
+        let first = if p < full_rows { full_columns } else { 0 };
+        for (j, slot) in panel_row.iter_mut().enumerate().take(nr).skip(first) {
+            // SAFETY: (p0 + p, j0 + j) is inside `m`.
+            *slot = unsafe { *m.at(p0 + p, j0 + j) };
+        }
+        panel_row[nr..].fill(0.0);
+    }
+}
+
+/// `rows[r * width + c] = column c's element r` for a 4 x 4 block: four columns that start at
+/// `column`, `column_stride` floats apart, four adjacent elements each.
+///
+/// # Safety
+/// `column + c * column_stride + r` must be valid for reads for `r, c < 4`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn transpose_4x4(column: *const f32, column_stride: isize, rows: &mut [f32], width: usize) {
+    use std::arch::x86_64::{
+        _mm_loadu_ps, _mm_movehl_ps, _mm_movelh_ps, _mm_storeu_ps, _mm_unpackhi_ps, _mm_unpacklo_ps,
+    };
+    assert!(rows.len() >= 3 * width + 4, "four rows of four floats");
+    // SAFETY: the reads are vouched for by the caller, the writes checked by the assertion;
+    // SSE is part of every x86-64 CPU.
+    unsafe {
+        let c0 = _mm_loadu_ps(column);
+        let c1 = _mm_loadu_ps(column.offset(column_stride));
+        let c2 = _mm_loadu_ps(column.offset(2 * column_stride));
+        let c3 = _mm_loadu_ps(column.offset(3 * column_stride));
+        // Interleave pairs of columns, then join their halves: row r is (c0[r], c1[r], c2[r],
+        // c3[r]).
+        let (low01, low23) = (_mm_unpacklo_ps(c0, c1), _mm_unpacklo_ps(c2, c3));
+        let (high01, high23) = (_mm_unpackhi_ps(c0, c1), _mm_unpackhi_ps(c2, c3));
+        let out = rows.as_mut_ptr();
+        _mm_storeu_ps(out, _mm_movelh_ps(low01, low23));
+        _mm_storeu_ps(out.add(width), _mm_movehl_ps(low23, low01));
+        _mm_storeu_ps(out.add(2 * width), _mm_movelh_ps(high01, high23));
+        _mm_storeu_ps(out.add(3 * width), _mm_movehl_ps(high23, high01));
     }
 }
 
@@ -149,6 +203,31 @@ mod tests {
                         .unwrap(),
                     "width {width}, row {p}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn transposes_cover_blocks_and_edges() {
+        // Every mix of whole 4 x 4 blocks and edges: kc and nr from 1 to 9, padded widths.
+        let m = Array2::from_shape_fn((12, 11), |(i, j)| (100 * i + j) as f32);
+        let column_major = m.t().as_standard_layout().into_owned();
+        let source = MatRef::from_view(&column_major.t());
+        for kc in 1..10 {
+            for nr in 1usize..10 {
+                let width = nr.next_multiple_of(8);
+                let mut panel = vec![f32::NAN; kc * width];
+                pack_panel(source, 2, kc, 1, nr, width, &mut panel);
+                for p in 0..kc {
+                    for j in 0..width {
+                        let expected = if j < nr { m[[p + 2, j + 1]] } else { 0.0 };
+                        assert_eq!(
+                            panel[p * width + j],
+                            expected,
+                            "kc {kc}, nr {nr}: ({p}, {j})"
+                        );
+                    }
+                }
             }
         }
     }
