@@ -189,7 +189,8 @@ fn aliasing_row_strides_match_reference() {
 /// Products with at most two tile rows, or with k of at most 16 (the output layer's input
 /// gradient), and B's rows contiguous and whole vectors wide, where the driver reads B in place
 /// instead of packing it: B as a whole matrix and as a column slice of a wider one (row stride
-/// larger than its width), k short, long and in several blocks.
+/// larger than its width), k short, long and in several blocks, panels all as wide or the last
+/// one narrower (40 columns: 16 + 16 + 8 on AVX2).
 #[test]
 fn few_rows_with_b_read_in_place_match_reference() {
     let mut rng = SplitMix(13);
@@ -201,6 +202,7 @@ fn few_rows_with_b_read_in_place_match_reference() {
         (3, 1030, 64),
         (64, 10, 512),
         (37, 16, 48),
+        (7, 20, 40),
     ] {
         let a = Operand::random(m, k, Layout::Standard, &mut rng);
         let wide = Array2::from_shape_simple_fn((k, n + 32), || rng.next_f32());

@@ -17,7 +17,8 @@
 //!                 pack B[block, panel]                      (by the task itself: hot in L1)
 //!                 for each tile row in the task: microkernel
 //!     (B is read in place instead when its rows are contiguous and at most two tile rows would
-//!     reuse a packed panel: then the copy would cost as much as it saves.)
+//!     reuse a packed panel: then the copy would cost as much as it saves. If a k block of B then
+//!     fits in L2, each tile row walks all the task's panels instead, writing C row by row.)
 //!
 //! C strided (a transposed product): A's micro-panel stays in L1, B streams from L2
 //!     for each k block (usually one: kc up to ~1024):
@@ -209,6 +210,7 @@ fn blocked(
     } else {
         ALayout::InPlace
     };
+    let b_in_place = b_resident && plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr));
     let product = Product {
         path,
         shape,
@@ -223,7 +225,8 @@ fn blocked(
         parallel: threads > 1 && 2 * m * n * k >= plan::PARALLEL_MIN_FLOPS,
         threads,
         a_layout,
-        b_in_place: b_resident && plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr)),
+        b_in_place,
+        rows_across: b_in_place && plan::rows_across_b_in_place(blocks.len, n),
     };
     if !output.is_store() {
         product.with_row_bands();
@@ -254,6 +257,9 @@ struct Product<'a> {
     a_layout: ALayout,
     /// Whether the B-resident order reads B's panels in place rather than packing them.
     b_in_place: bool,
+    /// Whether the B-resident order, reading B in place, computes a row of tiles per kernel
+    /// call rather than a column (`plan::rows_across_b_in_place`).
+    rows_across: bool,
 }
 
 /// How the microkernel reads A.
@@ -305,13 +311,24 @@ enum ASource<'a> {
     Packed(&'a [f32]),
 }
 
+/// Where a row of tiles finds its panels of B.
+#[derive(Clone, Copy)]
+enum BPanels<'a> {
+    /// Packed one after another, `b_panel_len()` floats apart.
+    Packed(&'a [f32]),
+    /// B itself: its rows are contiguous and every panel is a whole number of vectors wide
+    /// (`plan::read_b_in_place`).
+    InPlace,
+}
+
 /// A run of tiles of equal shape that one kernel call computes.
 #[derive(Clone, Copy, Debug)]
 enum Run {
     /// `count` tiles one below the other from tile row `row_tile`, sharing a panel of B.
     Down { row_tile: usize, count: usize },
     /// `count` tiles side by side in tile row `row_tile`, sharing A's micro-panel; each reads
-    /// the packed panel of B `b_next` floats after the previous one's.
+    /// its panel of B `b_next` floats after the previous one's (the next packed panel, or the
+    /// next columns of B read in place).
     Across {
         row_tile: usize,
         count: usize,
@@ -362,6 +379,23 @@ impl Product<'_> {
         );
         let run_task = |task: usize| {
             let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
+            if self.rows_across {
+                // B is read in place and stays in L2: each tile row walks all the task's panels.
+                for block in 0..self.blocks.count {
+                    for row_tile in rows.clone() {
+                        let panels = panels.clone();
+                        self.row_of_tiles(
+                            a_source,
+                            block,
+                            row_tile,
+                            panels,
+                            BPanels::InPlace,
+                            None,
+                        );
+                    }
+                }
+                return;
+            }
             let scratch_len = if self.b_in_place {
                 0
             } else {
@@ -415,7 +449,14 @@ impl Product<'_> {
             let run_task = |task: usize| {
                 let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
                 for row_tile in rows {
-                    self.row_of_tiles(a_source, block, row_tile, panels.clone(), b_packed, None);
+                    self.row_of_tiles(
+                        a_source,
+                        block,
+                        row_tile,
+                        panels.clone(),
+                        BPanels::Packed(b_packed),
+                        None,
+                    );
                 }
             };
             self.run_tasks(grid, run_task);
@@ -477,7 +518,14 @@ impl Product<'_> {
                 row_stride: n,
             };
             let panels = 0..self.columns.parts;
-            self.row_of_tiles(a_source, 0, row_tile, panels, b_packed, Some(target));
+            self.row_of_tiles(
+                a_source,
+                0,
+                row_tile,
+                panels,
+                BPanels::Packed(b_packed),
+                Some(target),
+            );
             self.update_from_band(band, i0);
         };
         if self.parallel {
@@ -577,22 +625,34 @@ impl Product<'_> {
         block: usize,
         row_tile: usize,
         panels: Range<usize>,
-        b_packed: &[f32],
+        b_panels: BPanels<'_>,
         band: Option<Band>,
     ) {
         let (lanes, b_panel_len) = (self.shape.lanes, self.b_panel_len());
-        let (_, kc) = self.blocks.range(block, self.a.cols);
+        let (p0, kc) = self.blocks.range(block, self.a.cols);
         let mut panel = panels.start;
         while panel < panels.end {
             let count = self.columns.equal_parts_from(panel, panels.end);
-            let (_, cols) = self.columns.part(panel);
-            // The run's panels, bounds-checked; each is checked to hold kc rows of the width.
-            let packed = &b_packed[panel * b_panel_len..][..count * b_panel_len];
-            let b_panel = BPanel::packed(&packed[..b_panel_len], kc, cols, lanes);
+            let (j0, cols) = self.columns.part(panel);
+            let (b_panel, b_next) = match b_panels {
+                BPanels::Packed(b_packed) => {
+                    // The run's panels, bounds-checked; each holds kc rows of the width.
+                    let packed = &b_packed[panel * b_panel_len..][..count * b_panel_len];
+                    let b_panel = BPanel::packed(&packed[..b_panel_len], kc, cols, lanes);
+                    (b_panel, b_panel_len)
+                }
+                BPanels::InPlace => {
+                    let b_panel = BPanel {
+                        ptr: self.b.at(p0, j0),
+                        row_stride: self.b.rs as usize,
+                    };
+                    (b_panel, cols)
+                }
+            };
             let run = Run::Across {
                 row_tile,
                 count,
-                b_next: b_panel_len,
+                b_next,
             };
             self.run_of_tiles(a_source, block, run, panel, b_panel, band);
             panel += count;
@@ -698,8 +758,9 @@ impl Product<'_> {
         // p0 .. p0 + kc, inside A (or `row_count` consecutive packed panels, mr floats per step
         // of k, bounds-checked by the slice above); each tile's B panel holds kc rows of
         // `vectors * lanes` floats (a packed panel's length is checked by `BPanel::packed`, a run
-        // across packed panels by the caller's slice; read in place, they are B's columns
-        // j0 .. j0 + cols, with cols = vectors * lanes); C's tiles are inside C and written by
+        // across packed panels by the caller's slice; read in place, a run's panels are B's
+        // columns j0 .. j0 + panel_count * cols, with cols = vectors * lanes, inside B as
+        // `plan::read_b_in_place` requires); C's tiles are inside C and written by
         // this task only (or inside the task's band, asserted); the bias slices hold the run's
         // `panel_count * cols` (`row_count * rows`) values; `path` was checked by `kernel_path`.
         unsafe { kernel::run_tiles(self.path, rows, vectors, &tile) };

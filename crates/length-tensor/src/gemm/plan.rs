@@ -223,8 +223,10 @@ impl Split {
             self.parts
         };
         let run = run_end.min(end) - part;
-        let last = self.parts - 1;
-        if run > 1 && part + run - 1 == last && self.part(last).1 != self.part(part).1 {
+        // The last part is cut short when `len` is not a whole number of units; it is in the
+        // run only when the run has the short parts (`extra < parts`).
+        let last_is_short = !self.len.is_multiple_of(self.unit);
+        if run > 1 && part + run == self.parts && last_is_short {
             run - 1
         } else {
             run
@@ -295,6 +297,17 @@ const TINY_K: usize = 16;
 /// saves, or k is at most [`TINY_K`].
 pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize) -> bool {
     b.cs == 1 && b.rs > 0 && b.cols.is_multiple_of(lanes) && (row_tiles <= 2 || b.rows <= TINY_K)
+}
+
+/// Whether the B-resident order, when it reads B in place, should compute a row of tiles per
+/// kernel call (one tile row across all of the task's panels) rather than a column: when a k
+/// block of B (`kc` x `n` floats) fits the L2 budget, so that the tile rows after the first find
+/// it there. C is then written row after row, in long contiguous runs that the hardware
+/// prefetchers follow, rather than one cache line per row of C kilobytes apart. The output
+/// layer's input gradient (64x10 by 10x512) ran 18-21 % faster so and its weight gradient
+/// (10x64 by 64x512) 8-13 % faster (alternating runs in one process, AVX2, one thread).
+pub(crate) fn rows_across_b_in_place(kc: usize, n: usize) -> bool {
+    kc * n * size_of::<f32>() <= L2_BLOCK_BYTES
 }
 
 /// The `band`-th of `bands` near-equal parts of `0..len`.
