@@ -9,6 +9,7 @@
 //! target of its own.
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use length_tensor::{matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into};
@@ -39,76 +40,212 @@ pub fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
     })
 }
 
-impl Contenders<'_> {
-    /// Runs every product benchmark: each form at each shape of the MLP's training step, one
-    /// group per form and shape.
-    pub fn bench(&self, c: &mut Criterion) {
-        for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
-            self.forward(c, 64, inputs, outputs);
-        }
-        for (inputs, outputs) in [(512, 512), (512, 10)] {
-            self.input_gradient(c, 64, inputs, outputs);
-        }
-        for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
-            self.weight_gradient(c, 64, inputs, outputs);
+/// Which of LENGTH's three product forms a case uses, as the layer does.
+#[derive(Clone, Copy)]
+enum Form {
+    /// Forward `x · Wᵀ + b`: `lhs` is x, `rhs` is W (read transposed), with a bias.
+    Forward,
+    /// Input gradient `g · W`.
+    InputGradient,
+    /// Weight gradient `gᵀ · x`: `lhs` is g (read transposed), `rhs` is x.
+    WeightGradient,
+}
+
+/// One product of the training step: its group name and operands, owned.
+pub struct Case {
+    /// The criterion group, e.g. `forward_64x784_by_512x784T`.
+    pub name: String,
+    form: Form,
+    lhs: Array2<f32>,
+    rhs: Array2<f32>,
+    bias: Array1<f32>,
+}
+
+impl Case {
+    /// The left operand of `C = A · B` in the layout the layer really has.
+    pub fn a(&self) -> ArrayView2<'_, f32> {
+        match self.form {
+            Form::Forward | Form::InputGradient => self.lhs.view(),
+            Form::WeightGradient => self.lhs.t(),
         }
     }
 
-    /// Benchmarks `C = lhs · rhs` (both views in the layout the layer really has) in the group
-    /// `name`, by LENGTH's `length_kernel` and by each peer. Throughput is counted in flops
-    /// (2·m·n·k "elements").
-    fn bench_product(
-        &self,
-        c: &mut Criterion,
-        name: String,
-        lhs: ArrayView2<f32>,
-        rhs: ArrayView2<f32>,
-        length_kernel: &dyn Fn(ArrayViewMut2<f32>),
-    ) {
-        let (m, k) = lhs.dim();
-        let n = rhs.ncols();
-        let mut group = c.benchmark_group(name);
-        group.throughput(Throughput::Elements((2 * m * n * k) as u64));
-        let mut out = Array2::<f32>::zeros((m, n));
+    /// The right operand of `C = A · B` in the layout the layer really has.
+    pub fn b(&self) -> ArrayView2<'_, f32> {
+        match self.form {
+            Form::Forward => self.rhs.t(),
+            Form::InputGradient | Form::WeightGradient => self.rhs.view(),
+        }
+    }
+
+    /// Floating-point operations of one product: 2·m·n·k.
+    pub fn flops(&self) -> usize {
+        let (m, k) = self.a().dim();
+        2 * m * k * self.b().ncols()
+    }
+
+    /// A zeroed output of the product's shape.
+    pub fn output(&self) -> Array2<f32> {
+        Array2::zeros((self.a().nrows(), self.b().ncols()))
+    }
+
+    /// The product by LENGTH's kernel for this form, into `out`.
+    pub fn length(&self, out: ArrayViewMut2<f32>) {
+        match self.form {
+            Form::Forward => matmul_a_bt_into(
+                self.lhs.view(),
+                self.rhs.view(),
+                Some(self.bias.view()),
+                out,
+            ),
+            Form::InputGradient => matmul_a_b_into(self.lhs.view(), self.rhs.view(), out),
+            Form::WeightGradient => matmul_at_b_into(self.lhs.view(), self.rhs.view(), out),
+        }
+    }
+}
+
+/// Every product of one training step of the 784-512-512-10 MLP with batch 64, one case per form
+/// and shape: forward `x · Wᵀ + b` for x (batch, inputs) and W (outputs, inputs), input gradient
+/// `g · W` for g (batch, outputs), weight gradient `gᵀ · x`.
+pub fn cases() -> Vec<Case> {
+    let batch = 64;
+    let mut cases = Vec::new();
+    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
+        cases.push(Case {
+            name: format!("forward_{batch}x{inputs}_by_{outputs}x{inputs}T"),
+            form: Form::Forward,
+            lhs: matrix(batch, inputs, 1),
+            rhs: matrix(outputs, inputs, 2),
+            bias: Array1::from_elem(outputs, 0.1f32),
+        });
+    }
+    for (inputs, outputs) in [(512, 512), (512, 10)] {
+        cases.push(Case {
+            name: format!("input_gradient_{batch}x{outputs}_by_{outputs}x{inputs}"),
+            form: Form::InputGradient,
+            lhs: matrix(batch, outputs, 3),
+            rhs: matrix(outputs, inputs, 2),
+            bias: Array1::zeros(0),
+        });
+    }
+    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
+        cases.push(Case {
+            name: format!("weight_gradient_{batch}x{outputs}T_by_{batch}x{inputs}"),
+            form: Form::WeightGradient,
+            lhs: matrix(batch, outputs, 3),
+            rhs: matrix(batch, inputs, 1),
+            bias: Array1::zeros(0),
+        });
+    }
+    cases
+}
+
+/// The interleaved comparison of one case (used by the peers bench only): for each peer, the ratio of its time to LENGTH's in
+/// each round, summarised.
+#[allow(dead_code)] // the kernels bench includes this module too, without this use
+pub struct Interleaved {
+    /// The case's group name.
+    pub name: String,
+    /// LENGTH's median time per product over the rounds, in nanoseconds.
+    pub length_ns: f64,
+    /// Per peer (in `Contenders::peers` order): its id and the quartiles of the per-round ratios
+    /// `peer time / LENGTH time` (above 1: LENGTH is faster).
+    pub ratios: Vec<(String, [f64; 3])>,
+}
+
+impl Contenders<'_> {
+    /// Runs every product benchmark under criterion, one group per case.
+    pub fn bench(&self, c: &mut Criterion) {
+        for case in cases() {
+            self.bench_case(c, &case);
+        }
+    }
+
+    /// Benchmarks `C = A · B` of `case` in the group `case.name`, by LENGTH's kernel and by each
+    /// peer. Throughput is counted in flops (2·m·n·k "elements").
+    fn bench_case(&self, c: &mut Criterion, case: &Case) {
+        let (a, b) = (case.a(), case.b());
+        let mut group = c.benchmark_group(&case.name);
+        group.throughput(Throughput::Elements(case.flops() as u64));
+        let mut out = case.output();
         group.bench_function(self.length, |bench| {
-            bench.iter(|| length_kernel(black_box(out.view_mut())))
+            bench.iter(|| case.length(black_box(out.view_mut())))
         });
         for &(id, product) in self.peers {
             group.bench_function(id, |bench| {
-                bench.iter(|| product(black_box(lhs), black_box(rhs), out.view_mut()))
+                bench.iter(|| product(black_box(a), black_box(b), out.view_mut()))
             });
         }
         group.finish();
     }
 
-    /// Forward `x · Wᵀ + b` for x (batch, inputs), W (outputs, inputs).
-    fn forward(&self, c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-        let x = matrix(batch, inputs, 1);
-        let w = matrix(outputs, inputs, 2);
-        let bias = Array1::from_elem(outputs, 0.1f32);
-        let name = format!("forward_{batch}x{inputs}_by_{outputs}x{inputs}T");
-        self.bench_product(c, name, x.view(), w.t(), &|out| {
-            matmul_a_bt_into(x.view(), w.view(), Some(bias.view()), out)
-        });
+    /// Times LENGTH and every peer on each case (whose name contains `filter`, if given) in
+    /// alternation: `rounds` rounds, each timing a
+    /// batch of about a millisecond of products by every contender, the order rotating from
+    /// round to round. Each round gives one ratio per peer, from two batches run a few
+    /// milliseconds apart, so a machine whose speed drifts (another tenant, the clock) moves both
+    /// sides of the ratio alike; criterion's separate windows of seconds do not have that
+    /// property.
+    #[allow(dead_code)] // as for `Interleaved`
+    pub fn interleaved(&self, rounds: usize, filter: Option<&str>) -> Vec<Interleaved> {
+        cases()
+            .iter()
+            .filter(|case| filter.is_none_or(|filter| case.name.contains(filter)))
+            .map(|case| self.interleave_case(case, rounds))
+            .collect()
     }
 
-    /// Input gradient `g · W` for g (batch, outputs), W (outputs, inputs).
-    fn input_gradient(&self, c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-        let g = matrix(batch, outputs, 3);
-        let w = matrix(outputs, inputs, 2);
-        let name = format!("input_gradient_{batch}x{outputs}_by_{outputs}x{inputs}");
-        self.bench_product(c, name, g.view(), w.view(), &|out| {
-            matmul_a_b_into(g.view(), w.view(), out)
-        });
+    #[allow(dead_code)] // as for `Interleaved`
+    fn interleave_case(&self, case: &Case, rounds: usize) -> Interleaved {
+        let (a, b) = (case.a(), case.b());
+        let mut out = case.output();
+        let mut contenders: Vec<Box<dyn FnMut()>> = Vec::new();
+        contenders.push(Box::new(|| case.length(black_box(out.view_mut()))));
+        for &(_, product) in self.peers {
+            let mut out = case.output();
+            contenders.push(Box::new(move || {
+                product(black_box(a), black_box(b), out.view_mut())
+            }));
+        }
+        // About a millisecond of work per batch at 100 GFLOP/s, at least a few products.
+        let batch = (100_000_000 / case.flops()).clamp(4, 10_000);
+        for contender in contenders.iter_mut() {
+            for _ in 0..batch {
+                contender();
+            }
+        }
+        let mut times = vec![Vec::with_capacity(rounds); contenders.len()];
+        for round in 0..rounds {
+            for offset in 0..contenders.len() {
+                let index = (round + offset) % contenders.len();
+                let start = Instant::now();
+                for _ in 0..batch {
+                    contenders[index]();
+                }
+                times[index].push(start.elapsed().as_secs_f64() * 1e9 / batch as f64);
+            }
+        }
+        let ratios = self
+            .peers
+            .iter()
+            .zip(&times[1..])
+            .map(|(&(id, _), peer)| {
+                let per_round: Vec<f64> = peer.iter().zip(&times[0]).map(|(p, l)| p / l).collect();
+                (id.to_owned(), quartiles(per_round))
+            })
+            .collect();
+        Interleaved {
+            name: case.name.clone(),
+            length_ns: quartiles(times[0].clone())[1],
+            ratios,
+        }
     }
+}
 
-    /// Weight gradient `gᵀ · x` for g (batch, outputs), x (batch, inputs).
-    fn weight_gradient(&self, c: &mut Criterion, batch: usize, inputs: usize, outputs: usize) {
-        let g = matrix(batch, outputs, 3);
-        let x = matrix(batch, inputs, 1);
-        let name = format!("weight_gradient_{batch}x{outputs}T_by_{batch}x{inputs}");
-        self.bench_product(c, name, g.t(), x.view(), &|out| {
-            matmul_at_b_into(g.view(), x.view(), out)
-        });
-    }
+/// The lower quartile, the median and the upper quartile of `values` (not empty).
+#[allow(dead_code)] // as for `Interleaved`
+pub fn quartiles(mut values: Vec<f64>) -> [f64; 3] {
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    [at(0.25), at(0.5), at(0.75)]
 }

@@ -78,12 +78,17 @@ const REFERENCES: [(&[&str], &str, &str); 3] = [
 /// thread count (through the `LENGTH_BENCH_INFO` environment variable).
 const INFO_FILE: &str = "length-bench-info.txt";
 
+/// The file, under criterion's directory, where the peers bench writes its interleaved
+/// comparison (through the `LENGTH_BENCH_INTERLEAVED` environment variable).
+const INTERLEAVED_FILE: &str = "length-interleaved.tsv";
+
 /// Runs the benchmarks and prints the table.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let metadata = workspace_metadata(&cargo)?;
     let criterion_dir = metadata.target_directory.join("criterion");
     let info_file = criterion_dir.join(INFO_FILE);
+    let interleaved_file = criterion_dir.join(INTERLEAVED_FILE);
     if !args.report_only {
         std::fs::create_dir_all(&criterion_dir)
             .with_context(|| format!("creating {}", criterion_dir.display()))?;
@@ -92,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             command
                 .current_dir(&metadata.workspace_root)
                 .env("LENGTH_BENCH_INFO", &info_file)
+                .env("LENGTH_BENCH_INTERLEAVED", &interleaved_file)
                 .args(["bench", "-p", package, "--bench", bench, "--"]);
             if let Some(filter) = &args.filter {
                 command.arg(filter);
@@ -123,6 +129,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     print_table(&results);
     if let Ok(info) = std::fs::read_to_string(&info_file) {
         print!("{info}");
+    }
+    if let Ok(interleaved) = std::fs::read_to_string(&interleaved_file) {
+        println!();
+        print_interleaved(&interleaved);
     }
     if args.kernels_only || args.report_only || args.filter.is_some() {
         return Ok(());
@@ -275,6 +285,65 @@ fn print_table(results: &[BenchResult]) {
         }
         rows.push(row);
     }
+    print_rows(&rows);
+    println!();
+    println!(
+        "vs X = median time of X / median time of length in the same bench process \
+         (above 1: length is faster)."
+    );
+}
+
+/// Prints the peers bench's interleaved comparison (tab-separated lines: group, LENGTH's median
+/// in ns, then per peer its id and the quartiles of the per-round ratios) as a table.
+fn print_interleaved(tsv: &str) {
+    let mut rows = vec![vec![
+        "kernel".to_owned(),
+        "shape".to_owned(),
+        "length".to_owned(),
+    ]];
+    for line in tsv.lines().filter(|line| !line.is_empty()) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [group, length_ns, peers @ ..] = fields.as_slice() else {
+            continue;
+        };
+        let (kernel, shape) = split_group_name(group);
+        let mut row = vec![
+            kernel,
+            shape,
+            length_ns.parse().map_or("?".to_owned(), format_time),
+        ];
+        for peer in peers.chunks(4) {
+            let [id, low, median, high] = peer else {
+                continue;
+            };
+            if rows.len() == 1 {
+                rows[0].push(format!("vs {id}: median [quartiles]"));
+            }
+            let ratio = |text: &&str| {
+                text.parse::<f64>()
+                    .map_or("?".to_owned(), |r| format!("{r:.2}"))
+            };
+            row.push(format!(
+                "{}x [{}-{}]",
+                ratio(median),
+                ratio(low),
+                ratio(high)
+            ));
+        }
+        rows.push(row);
+    }
+    if rows.len() == 1 {
+        return;
+    }
+    println!(
+        "Interleaved (peers bench, same process): rounds of ~1 ms batches by length and each peer \
+         in turn; per round the ratio peer time / length time."
+    );
+    print_rows(&rows);
+}
+
+/// Prints `rows` as aligned columns (the first two left-aligned), the first row as the heading.
+fn print_rows(rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..rows[0].len())
         .map(|column| {
             rows.iter()
@@ -302,11 +371,6 @@ fn print_table(results: &[BenchResult]) {
             println!("{}", rule.join("  "));
         }
     }
-    println!();
-    println!(
-        "vs X = median time of X / median time of length in the same bench process \
-         (above 1: length is faster)."
-    );
 }
 
 /// `forward_64x784_by_512x784T` -> (`forward`, `64x784 · (512x784)ᵀ`).

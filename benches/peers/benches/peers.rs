@@ -19,6 +19,12 @@
 //! numbers from one run), `gemm` and `matrixmultiply`. Throughput is counted in flops (2·m·n·k
 //! "elements"). In `cargo test` criterion runs each benchmark once, as a smoke test.
 //!
+//! Under `cargo bench` the bench then compares the same products once more, interleaved:
+//! [`INTERLEAVED_ROUNDS`] rounds, each timing about a millisecond of products by LENGTH and by
+//! each peer in turn, and reports the quartiles of the per-round ratios. On a shared machine
+//! whose speed drifts over seconds, these ratios are steadier than the ratio of two criterion
+//! medians measured seconds apart.
+//!
 //! The groups, with their operands, are defined once for both benches, in
 //! `benches/products/mod.rs`.
 
@@ -111,4 +117,43 @@ fn main() {
     };
     contenders.bench(&mut c);
     c.final_summary();
+    // `cargo bench` passes `--bench`; `cargo test` runs the benchmarks once without it, and
+    // needs no interleaved rounds.
+    if std::env::args().any(|arg| arg == "--bench") {
+        interleave(&contenders);
+    }
+}
+
+/// Rounds of the interleaved comparison: a few seconds in all.
+const INTERLEAVED_ROUNDS: usize = 200;
+
+/// Runs the interleaved comparison (see `Contenders::interleaved`) on the cases that match the
+/// command line's filter, prints it, and writes it as tab-separated lines to the file
+/// `LENGTH_BENCH_INTERLEAVED` names, if any (`cargo xtask bench` prints it under its table):
+/// `group, length median ns, then per peer: id, lower quartile, median, upper quartile`.
+fn interleave(contenders: &Contenders) {
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let results = contenders.interleaved(INTERLEAVED_ROUNDS, filter.as_deref());
+    let mut lines = String::new();
+    for result in &results {
+        let mut fields = vec![result.name.clone(), format!("{:.1}", result.length_ns)];
+        for (id, [low, median, high]) in &result.ratios {
+            fields.push(id.clone());
+            fields.extend([low, median, high].map(|ratio| format!("{ratio:.4}")));
+        }
+        lines.push_str(&fields.join("\t"));
+        lines.push('\n');
+        println!(
+            "interleaved {}: length {:.0} ns",
+            result.name, result.length_ns
+        );
+        for (id, [low, median, high]) in &result.ratios {
+            println!("    vs {id}: {median:.3}x (quartiles {low:.3} - {high:.3})");
+        }
+    }
+    if let Some(path) = std::env::var_os("LENGTH_BENCH_INTERLEAVED")
+        && let Err(error) = std::fs::write(&path, lines)
+    {
+        eprintln!("peers bench: could not write LENGTH_BENCH_INTERLEAVED: {error}");
+    }
 }
