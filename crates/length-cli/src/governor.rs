@@ -169,10 +169,11 @@ impl Policy {
 ///
 /// A mean, because an epoch costs the sum of its steps: with another program keeping a core busy,
 /// many two-thread steps wait for a worker the scheduler has set aside, and the median of a window
-/// did not see them. On 2026-12-03 (a shell loop on one of two cores) the second epoch of such runs
-/// stayed on all cores, probing one thread only once, and took 5.0-6.3 s against 4.1-4.3 s with
-/// `--threads 1`. Without the slowest step, because a single outlier (a page fault, a timer) says
-/// nothing about the choice.
+/// did not see them. With a shell loop on one of two cores, judged by medians the loop kept all
+/// cores (16-48 of 937 steps on one thread) at 2.58-2.66 s per epoch against 2.32-2.39 s with
+/// `--threads 1`; judged by means it moves most steps to one thread, 2.39-2.50 s (alternating
+/// 2-epoch runs, 2026-12-03; on a quiet machine both give the same epochs). Without the slowest
+/// step, because a single outlier (a page fault, a timer) says nothing about the choice.
 fn typical_step(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let kept = &values[..values.len().saturating_sub(1).max(1)];
