@@ -119,7 +119,7 @@ struct Step {
     /// `η / (1 − β1ᵗ)`
     step_size: f32,
     /// `1 / √(1 − β2ᵗ)`: multiplying by it is several times cheaper than dividing by `√(1 − β2ᵗ)`
-    /// in the per-element pass, whose square root and division bound its speed.
+    /// in the per-element pass (one division per element instead of two).
     inverse_sqrt_bias_correction2: f32,
 }
 

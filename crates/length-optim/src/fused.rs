@@ -13,8 +13,8 @@
 //! elements by index whatever their strides.
 //!
 //! Each sequential loop is compiled three times, for AVX-512, AVX2 and the SSE2 baseline, and runs
-//! the widest the CPU supports (`widest_simd`): Adam's square root and two divisions per element
-//! take half the time with 16 lanes as with 4.
+//! the widest the CPU supports (`widest_simd`): Adam's pass (a square root, a division and some
+//! twenty other operations per element) takes half the time with 16 lanes as with 4.
 //!
 //! The closures receive mutable references to the outputs and the gradient value, in that order.
 //! Pass `move` closures: captured by value, their constants stay in registers.
@@ -201,7 +201,7 @@ pub(crate) fn slices_3<F: Fn(&mut f32, &mut f32, &mut f32, f32)>(
 /// Runs `pass` compiled for the widest SIMD instructions this CPU has: AVX-512 (16 floats at a
 /// time), AVX2 (8), or the x86-64 baseline SSE2 (4) that the crate is built for.
 ///
-/// The update rules are a handful of multiplies, adds, a square root and divisions per element;
+/// The update rules are a handful of multiplies, adds, a square root and a division per element;
 /// with 16 lanes instead of 4, Adam's pass runs about twice as fast. The results are the same bits
 /// on every path: each lane does the same IEEE-754 operations, and Rust never fuses a multiply
 /// and an add into an FMA on its own. (On other architectures `pass` simply runs as compiled.)
