@@ -20,7 +20,9 @@
 //! where "vs SGD" is the optimizer's median seconds per epoch over SGD's at the same thread
 //! count. The seconds are the training loop only, test evaluation excluded (as the JAX peer's
 //! `train_s`). Runs alternate between the optimizers (`--repeat` times) so that a machine busy for
-//! a while slows both alike. The data is loaded by `length train` itself, which fetches MNIST on
+//! a while slows both alike. With more than one round, each ratio is also printed round by round
+//! (median, lowest and highest): the two runs of a round ran side by side, so on a shared host
+//! whose speed drifts over minutes those paired ratios vary much less than the epochs do. The data is loaded by `length train` itself, which fetches MNIST on
 //! first use exactly as it does for a user ($LENGTH_DATA_DIR or `.data/`, from
 //! $LENGTH_DATA_MIRROR or the public hosts).
 //!
@@ -103,6 +105,8 @@ struct Row {
     /// The thread count the CLI reported.
     threads_used: String,
     epochs: Vec<Epoch>,
+    /// Per run, in order: the median seconds of its epochs.
+    run_seconds: Vec<f64>,
 }
 
 /// Builds the CLI, runs every setting, prints the table.
@@ -125,12 +129,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 threads,
                 threads_used: String::new(),
                 epochs: Vec::new(),
+                run_seconds: Vec::new(),
             })
         })
         .collect();
     let runs = (rows.len() + usize::from(args.jax.is_some())) * args.repeat;
     let mut done = 0;
     let mut jax_seconds = Vec::new();
+    let mut jax_run_seconds = Vec::new();
     for repeat in 0..args.repeat {
         if let Some(python) = &args.jax {
             done += 1;
@@ -140,7 +146,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 args.jax_script.display(),
                 args.epochs
             );
-            jax_seconds.extend(run_jax(python, &root, &args)?);
+            let seconds = run_jax(python, &root, &args)?;
+            jax_run_seconds.push(median(seconds.clone()));
+            jax_seconds.extend(seconds);
         }
         for row in &mut rows {
             done += 1;
@@ -159,11 +167,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let stdout = train(&length, &root, &args, row, &metrics)?;
             let epochs = read_metrics(&metrics);
             let _ = std::fs::remove_file(&metrics);
-            row.epochs.extend(epochs?);
+            let epochs = epochs?;
+            row.run_seconds
+                .push(median(epochs.iter().map(|epoch| epoch.seconds).collect()));
+            row.epochs.extend(epochs);
             row.threads_used = reported_threads(&stdout).unwrap_or_else(|| "?".to_owned());
         }
     }
     print_table(&rows, &args, &jax_seconds);
+    print_paired_ratios(&rows, &jax_run_seconds);
     Ok(())
 }
 
@@ -384,6 +396,50 @@ fn print_table(rows: &[Row], args: &Args, jax_seconds: &[f64]) {
     }
 }
 
+/// Prints, for each ratio of the table, its spread over the rounds: each round's ratio of the two
+/// runs' median epochs, which ran next to each other, so that a host that is slow for a while
+/// slows both sides of a ratio alike. Only with more than one round.
+fn print_paired_ratios(rows: &[Row], jax_run_seconds: &[f64]) {
+    if rows.first().is_none_or(|row| row.run_seconds.len() < 2) {
+        return;
+    }
+    println!("\nPer-round ratios (each round's runs side by side): median [lowest - highest]");
+    for row in rows {
+        let threads = &row.threads_used;
+        if row.setting.optimizer != "sgd" {
+            let sgd = rows
+                .iter()
+                .find(|other| other.threads == row.threads && other.setting.optimizer == "sgd");
+            if let Some(sgd) = sgd {
+                let label = format!("{} vs SGD, threads {threads}", row.setting.optimizer);
+                print_spread(&label, &paired_ratios(&row.run_seconds, &sgd.run_seconds));
+            }
+        } else if !jax_run_seconds.is_empty() {
+            let label = format!("SGD vs JAX, threads {threads}");
+            print_spread(&label, &paired_ratios(&row.run_seconds, jax_run_seconds));
+        }
+    }
+}
+
+/// `numerators[i] / denominators[i]` for every round both have.
+fn paired_ratios(numerators: &[f64], denominators: &[f64]) -> Vec<f64> {
+    numerators
+        .iter()
+        .zip(denominators)
+        .map(|(numerator, denominator)| numerator / denominator)
+        .collect()
+}
+
+fn print_spread(label: &str, ratios: &[f64]) {
+    let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    println!(
+        "  {label:<24}  {:.3} [{lowest:.3} - {highest:.3}] over {} rounds",
+        median(ratios.to_vec()),
+        ratios.len()
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +449,11 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
         assert!(median(Vec::new()).is_nan());
+    }
+
+    #[test]
+    fn ratios_pair_the_runs_of_the_same_round() {
+        assert_eq!(paired_ratios(&[2.0, 3.0, 5.0], &[1.0, 2.0]), vec![2.0, 1.5]);
     }
 
     #[test]
