@@ -21,8 +21,9 @@
 //! count. The seconds are the training loop only, test evaluation excluded (as the JAX peer's
 //! `train_s`). Runs alternate between the optimizers (`--repeat` times) so that a machine busy for
 //! a while slows both alike. With more than one round, each ratio is also printed round by round
-//! (median, lowest and highest): the two runs of a round ran side by side, so on a shared host
-//! whose speed drifts over minutes those paired ratios vary much less than the epochs do. The data is loaded by `length train` itself, which fetches MNIST on
+//! (median, lowest and highest): the two runs of a round ran side by side, so a host whose speed
+//! drifts over minutes moves both sides of a paired ratio alike, and the spread shows how far one
+//! comparison can be trusted. The data is loaded by `length train` itself, which fetches MNIST on
 //! first use exactly as it does for a user ($LENGTH_DATA_DIR or `.data/`, from
 //! $LENGTH_DATA_MIRROR or the public hosts).
 //!
@@ -430,6 +431,7 @@ fn paired_ratios(numerators: &[f64], denominators: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// One line: `label`, then the median, lowest and highest of `ratios`.
 fn print_spread(label: &str, ratios: &[f64]) {
     let lowest = ratios.iter().copied().fold(f64::INFINITY, f64::min);
     let highest = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
