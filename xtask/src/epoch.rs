@@ -105,9 +105,8 @@ struct Row {
     threads: Option<usize>,
     /// The thread count the CLI reported.
     threads_used: String,
-    epochs: Vec<Epoch>,
-    /// Per run, in order: the median seconds of its epochs.
-    run_seconds: Vec<f64>,
+    /// The epochs of each run, runs in order.
+    runs: Vec<Vec<Epoch>>,
 }
 
 /// Builds the CLI, runs every setting, prints the table.
@@ -129,15 +128,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 setting,
                 threads,
                 threads_used: String::new(),
-                epochs: Vec::new(),
-                run_seconds: Vec::new(),
+                runs: Vec::new(),
             })
         })
         .collect();
     let runs = (rows.len() + usize::from(args.jax.is_some())) * args.repeat;
     let mut done = 0;
-    let mut jax_seconds = Vec::new();
-    let mut jax_run_seconds = Vec::new();
+    // The JAX peer's epoch seconds, one list per run.
+    let mut jax_runs = Vec::new();
     for repeat in 0..args.repeat {
         if let Some(python) = &args.jax {
             done += 1;
@@ -147,9 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 args.jax_script.display(),
                 args.epochs
             );
-            let seconds = run_jax(python, &root, &args)?;
-            jax_run_seconds.push(median(seconds.clone()));
-            jax_seconds.extend(seconds);
+            jax_runs.push(run_jax(python, &root, &args)?);
         }
         for row in &mut rows {
             done += 1;
@@ -168,14 +164,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let stdout = train(&length, &root, &args, row, &metrics)?;
             let epochs = read_metrics(&metrics);
             let _ = std::fs::remove_file(&metrics);
-            let epochs = epochs?;
-            row.run_seconds
-                .push(median(epochs.iter().map(|epoch| epoch.seconds).collect()));
-            row.epochs.extend(epochs);
+            row.runs.push(epochs?);
             row.threads_used = reported_threads(&stdout).unwrap_or_else(|| "?".to_owned());
         }
     }
+    let jax_seconds: Vec<f64> = jax_runs.concat();
     print_table(&rows, &args, &jax_seconds);
+    let jax_run_seconds: Vec<f64> = jax_runs.into_iter().map(median).collect();
     print_paired_ratios(&rows, &jax_run_seconds);
     Ok(())
 }
@@ -340,8 +335,21 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 impl Row {
+    /// The median of `field` over every epoch of every run.
     fn median_of(&self, field: fn(&Epoch) -> f64) -> f64 {
-        median(self.epochs.iter().map(field).collect())
+        median(self.runs.iter().flatten().map(field).collect())
+    }
+
+    /// Per run, in order: the median seconds of its epochs.
+    fn run_seconds(&self) -> Vec<f64> {
+        let seconds = |run: &Vec<Epoch>| median(run.iter().map(|epoch| epoch.seconds).collect());
+        self.runs.iter().map(seconds).collect()
+    }
+
+    /// The SGD row of `rows` with the same thread count, which this row is compared with.
+    fn sgd_row<'r>(&self, rows: &'r [Row]) -> Option<&'r Row> {
+        rows.iter()
+            .find(|other| other.threads == self.threads && other.setting.optimizer == "sgd")
     }
 }
 
@@ -373,9 +381,8 @@ fn print_table(rows: &[Row], args: &Args, jax_seconds: &[f64]) {
     }
     for row in rows {
         let seconds = row.median_of(|epoch| epoch.seconds);
-        let sgd = rows
-            .iter()
-            .find(|other| other.threads == row.threads && other.setting.optimizer == "sgd")
+        let sgd = row
+            .sgd_row(rows)
             .map_or(f64::NAN, |sgd| sgd.median_of(|epoch| epoch.seconds));
         // JAX's row is SGD: only SGD rows are compared with it.
         let vs_jax = if jax_seconds.is_empty() || row.setting.optimizer != "sgd" {
@@ -401,23 +408,23 @@ fn print_table(rows: &[Row], args: &Args, jax_seconds: &[f64]) {
 /// runs' median epochs, which ran next to each other, so that a host that is slow for a while
 /// slows both sides of a ratio alike. Only with more than one round.
 fn print_paired_ratios(rows: &[Row], jax_run_seconds: &[f64]) {
-    if rows.first().is_none_or(|row| row.run_seconds.len() < 2) {
+    if rows.first().is_none_or(|row| row.runs.len() < 2) {
         return;
     }
     println!("\nPer-round ratios (each round's runs side by side): median [lowest - highest]");
     for row in rows {
         let threads = &row.threads_used;
         if row.setting.optimizer != "sgd" {
-            let sgd = rows
-                .iter()
-                .find(|other| other.threads == row.threads && other.setting.optimizer == "sgd");
-            if let Some(sgd) = sgd {
+            if let Some(sgd) = row.sgd_row(rows) {
                 let label = format!("{} vs SGD, threads {threads}", row.setting.optimizer);
-                print_spread(&label, &paired_ratios(&row.run_seconds, &sgd.run_seconds));
+                print_spread(
+                    &label,
+                    &paired_ratios(&row.run_seconds(), &sgd.run_seconds()),
+                );
             }
         } else if !jax_run_seconds.is_empty() {
             let label = format!("SGD vs JAX, threads {threads}");
-            print_spread(&label, &paired_ratios(&row.run_seconds, jax_run_seconds));
+            print_spread(&label, &paired_ratios(&row.run_seconds(), jax_run_seconds));
         }
     }
 }
