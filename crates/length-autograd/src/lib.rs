@@ -6,6 +6,12 @@
 //! - [`Graph`]: the tape of one step. [`Graph::input`], [`Graph::labels`] and [`Graph::apply`]
 //!   record the forward pass; [`Graph::backward`] computes gradients and trains the layers;
 //!   [`Graph::visualize`] prints LENGTH's table and [`Graph::to_dot`] a Graphviz picture.
+//! - LENGTH's functional API as graph methods, each one line over [`Graph::apply`]:
+//!   `graph.relu(h)?` for `F.relu(h)`, and [`add`](Graph::add), [`sum`](Graph::sum),
+//!   [`sigmoid`](Graph::sigmoid), [`softmax`](Graph::softmax),
+//!   [`mean_squared_error`](Graph::mean_squared_error),
+//!   [`softmax_cross_entropy`](Graph::softmax_cross_entropy), [`accuracy`](Graph::accuracy).
+//!   [`Graph::matrix`] and [`Graph::gradient_matrix`] read a node as (rows, columns).
 //! - [`Function`]: forward and backward of one step ([`functions`] has LENGTH's: add, sum, ReLU,
 //!   sigmoid, softmax, softmax cross-entropy, mean squared error, accuracy, dropout).
 //! - [`Layer`]: a function with parameters, which it updates with an [`Optimizer`] during the
@@ -64,12 +70,14 @@
 mod backward;
 mod error;
 mod function;
+mod functional;
 pub mod functions;
 mod gradient_check;
 mod graph;
 mod initializer;
 pub mod inputs;
 mod layer;
+mod matrix_views;
 mod optimizer;
 pub mod pool;
 mod value;
