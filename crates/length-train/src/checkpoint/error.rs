@@ -56,8 +56,8 @@ pub enum CheckpointError {
         available: u64,
     },
 
-    /// The header is not the JSON a safetensors file has.
-    #[error("the header is not valid safetensors JSON: {0}")]
+    /// The header is not the JSON a safetensors file has, or its tensors do not tile the data.
+    #[error("invalid safetensors header: {0}")]
     Header(String),
 
     /// A tensor's entry in the header is inconsistent (dtype, shape or byte range).
