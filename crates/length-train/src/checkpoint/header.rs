@@ -106,7 +106,7 @@ fn parse_header(json: &[u8], data_start: u64, data_len: u64) -> Result<Header, C
         };
         if end > data_len {
             return Err(CheckpointError::BeyondFile {
-                what: format!("tensor {:?}", entry.name),
+                what: format!("data (through tensor {:?})", entry.name),
                 declared: end,
                 available: data_len,
             });
