@@ -96,14 +96,10 @@ fn parse_header(json: &[u8], data_start: u64, data_len: u64) -> Result<Header, C
             tensors.push(parse_tensor(name, &entry)?);
         }
     }
-    tensors.sort_by_key(|(_, begin, _)| *begin);
-    let mut expected_begin = 0;
-    let mut checked = Vec::with_capacity(tensors.len());
-    for (entry, begin, end) in tensors {
-        let problem = |reason: String| CheckpointError::Tensor {
-            name: entry.name.clone(),
-            reason,
-        };
+    tensors.sort_by_key(|entry| entry.start);
+    let mut expected_start = 0;
+    for entry in &mut tensors {
+        let end = entry.start + entry.len;
         if end > data_len {
             return Err(CheckpointError::BeyondFile {
                 what: format!("data (through tensor {:?})", entry.name),
@@ -111,27 +107,25 @@ fn parse_header(json: &[u8], data_start: u64, data_len: u64) -> Result<Header, C
                 available: data_len,
             });
         }
-        if begin != expected_begin {
-            return Err(problem(format!(
-                "its bytes start at {begin}, but the previous tensor ends at {expected_begin} \
-                 (the tensors must tile the data without gaps or overlaps)"
-            )));
+        if entry.start != expected_start {
+            return Err(CheckpointError::Tensor {
+                name: entry.name.clone(),
+                reason: format!(
+                    "its bytes start at {}, but the previous tensor ends at {expected_start} \
+                     (the tensors must tile the data without gaps or overlaps)",
+                    entry.start
+                ),
+            });
         }
-        expected_begin = end;
-        checked.push(TensorEntry {
-            start: data_start + begin,
-            ..entry
-        });
+        expected_start = end;
+        entry.start += data_start;
     }
-    if expected_begin != data_len {
+    if expected_start != data_len {
         return Err(bad(format!(
-            "the tensors cover {expected_begin} bytes of data, but the file has {data_len}"
+            "the tensors cover {expected_start} bytes of data, but the file has {data_len}"
         )));
     }
-    Ok(Header {
-        metadata,
-        tensors: checked,
-    })
+    Ok(Header { metadata, tensors })
 }
 
 /// The `__metadata__` entry: an object whose values are all strings.
@@ -149,9 +143,9 @@ fn parse_metadata(entry: Value) -> Result<BTreeMap<String, String>, CheckpointEr
         .collect()
 }
 
-/// One tensor's entry, with its byte range relative to the data section. Checks the dtype and
-/// that the range holds exactly the shape's elements (with overflow-checked arithmetic).
-fn parse_tensor(name: String, entry: &Value) -> Result<(TensorEntry, u64, u64), CheckpointError> {
+/// One tensor's entry, its `start` counted from the start of the data section. Checks the dtype
+/// and that the byte range holds exactly the shape's elements (with overflow-checked arithmetic).
+fn parse_tensor(name: String, entry: &Value) -> Result<TensorEntry, CheckpointError> {
     let problem = |reason: &str| CheckpointError::Tensor {
         name: name.clone(),
         reason: reason.to_string(),
@@ -191,13 +185,12 @@ fn parse_tensor(name: String, entry: &Value) -> Result<(TensorEntry, u64, u64), 
             end.saturating_sub(begin)
         )));
     }
-    let entry = TensorEntry {
-        name: name.clone(),
+    Ok(TensorEntry {
+        name,
         shape,
         start: begin,
         len: bytes,
-    };
-    Ok((entry, begin, end))
+    })
 }
 
 /// The header for `metadata` and tensors of the given names and shapes, stored one after the
