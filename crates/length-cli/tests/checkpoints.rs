@@ -55,10 +55,20 @@ fn refused(args: &[&str], expected: &str) -> Output {
     let output = length().args(args).output().unwrap();
     let elapsed = start.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "length {args:?}\nstderr:\n{stderr}");
-    assert!(stderr.contains(expected), "length {args:?}: expected {expected:?} in\n{stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "length {args:?}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(expected),
+        "length {args:?}: expected {expected:?} in\n{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(elapsed < Duration::from_secs(5), "length {args:?} took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "length {args:?} took {elapsed:?}"
+    );
     output
 }
 
@@ -110,7 +120,12 @@ fn evaluate_refuses_files_that_claim_more_than_they_hold() {
     );
     let mut long_header = good.clone();
     long_header[..8].copy_from_slice(&u64::MAX.to_le_bytes());
-    evaluate_refuses(&dir, "header.safetensors", &long_header, "more than the limit");
+    evaluate_refuses(
+        &dir,
+        "header.safetensors",
+        &long_header,
+        "more than the limit",
+    );
     let huge_shape = edited(|header| header["fc1.bias"]["shape"] = json!([u64::MAX]));
     evaluate_refuses(&dir, "shape.safetensors", &huge_shape, "too large to exist");
 
@@ -123,8 +138,14 @@ fn evaluate_refuses_files_that_claim_more_than_they_hold() {
         .unwrap()
         .set_len(3 << 30)
         .unwrap();
-    refused(&["evaluate", "--model", sparse.to_str().unwrap()], "the tensors cover");
-    refused(&["evaluate", "--model", "/dev/zero"], "/dev/zero: not a regular file");
+    refused(
+        &["evaluate", "--model", sparse.to_str().unwrap()],
+        "the tensors cover",
+    );
+    refused(
+        &["evaluate", "--model", "/dev/zero"],
+        "/dev/zero: not a regular file",
+    );
 }
 
 #[test]
@@ -139,7 +160,10 @@ fn evaluate_and_predict_refuse_non_finite_weights() {
         Checkpoint::from_model(&model).save(&path).unwrap();
         let path = path.to_str().unwrap();
         refused(&["evaluate", "--model", path], "non-finite value");
-        refused(&["predict", "--model", path, image.to_str().unwrap()], "diverged");
+        refused(
+            &["predict", "--model", path, image.to_str().unwrap()],
+            "diverged",
+        );
     }
 }
 
@@ -209,11 +233,21 @@ fn two_runs_saving_to_one_path_leave_one_whole_model() {
         for run in runs {
             let output = run.wait_with_output().unwrap();
             let stdout = String::from_utf8_lossy(&output.stdout);
-            assert!(output.status.success(), "round {round}: {}", String::from_utf8_lossy(&output.stderr));
-            assert!(stdout.contains("Saved the model"), "round {round}: {stdout}");
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(
+                stdout.contains("Saved the model"),
+                "round {round}: {stdout}"
+            );
         }
         let saved = Checkpoint::read(&shared).unwrap();
-        assert!(expected.contains(&saved), "round {round}: the file is neither run's model");
+        assert!(
+            expected.contains(&saved),
+            "round {round}: the file is neither run's model"
+        );
     }
     let names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

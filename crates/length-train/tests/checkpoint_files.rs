@@ -60,7 +60,10 @@ fn an_architecture_larger_than_the_file_is_refused_before_it_is_built() {
     let error = refused(&with_architecture("sizes=784,1000000,10 activation=relu"));
     assert!(matches!(error, CheckpointError::Mismatch { .. }), "{error}");
     let message = error.to_string();
-    assert!(message.contains("\"fc1.weight\" must have shape [1000000, 784]"), "{message}");
+    assert!(
+        message.contains("\"fc1.weight\" must have shape [1000000, 784]"),
+        "{message}"
+    );
 
     // Today's loader aborted on this one ("memory allocation failed").
     let error = refused(&with_architecture("sizes=784,3000000,10"));
@@ -87,7 +90,10 @@ fn four_hundred_layers_of_4096_in_a_small_file_are_refused() {
     let architecture = format!("sizes={}", sizes.join(","));
     let error = refused(&with_architecture(&architecture));
     let message = error.to_string();
-    assert!(message.contains("it needs 802 tensors, the file holds 4"), "{message}");
+    assert!(
+        message.contains("it needs 802 tensors, the file holds 4"),
+        "{message}"
+    );
 
     // The same model declared tensor by tensor: the header is small, the tensors would need
     // 27 GB, the file has none of it.
@@ -100,14 +106,22 @@ fn four_hundred_layers_of_4096_in_a_small_file_are_refused() {
             (format!("fc{}.bias", k + 1), vec![outputs]),
         ] {
             let bytes = 4 * shape.iter().product::<u64>();
-            header[name] = json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]});
+            header[name] =
+                json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]});
             offset += bytes;
         }
     }
     let file = craft(header, &[0; 4096]);
-    assert!(file.len() < 100_000, "the crafted header alone is {} bytes", file.len());
+    assert!(
+        file.len() < 100_000,
+        "the crafted header alone is {} bytes",
+        file.len()
+    );
     let error = refused(&file);
-    assert!(matches!(error, CheckpointError::BeyondFile { .. }), "{error}");
+    assert!(
+        matches!(error, CheckpointError::BeyondFile { .. }),
+        "{error}"
+    );
 }
 
 #[test]
@@ -118,17 +132,29 @@ fn a_header_that_claims_more_than_the_file_holds_is_refused() {
     let mut lying = bytes.clone();
     lying[..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
     let error = refused(&lying);
-    assert!(matches!(error, CheckpointError::BeyondFile { .. }), "{error}");
+    assert!(
+        matches!(error, CheckpointError::BeyondFile { .. }),
+        "{error}"
+    );
 
     // The header length is absurd.
     lying[..8].copy_from_slice(&u64::MAX.to_le_bytes());
-    assert!(matches!(refused(&lying), CheckpointError::HeaderTooLarge { .. }));
+    assert!(matches!(
+        refused(&lying),
+        CheckpointError::HeaderTooLarge { .. }
+    ));
     lying[..8].copy_from_slice(&(MAX_HEADER_BYTES + 1).to_le_bytes());
-    assert!(matches!(refused(&lying), CheckpointError::HeaderTooLarge { .. }));
+    assert!(matches!(
+        refused(&lying),
+        CheckpointError::HeaderTooLarge { .. }
+    ));
 
     // The tensors declare more bytes than follow the header (the file was cut short).
     let error = refused(&bytes[..bytes.len() - 4]);
-    assert!(matches!(error, CheckpointError::BeyondFile { .. }), "{error}");
+    assert!(
+        matches!(error, CheckpointError::BeyondFile { .. }),
+        "{error}"
+    );
 
     // More bytes follow than the tensors declare.
     let mut longer = bytes.clone();
@@ -136,7 +162,10 @@ fn a_header_that_claims_more_than_the_file_holds_is_refused() {
     refused(&longer);
 
     // Too short to say anything.
-    assert!(matches!(refused(&bytes[..5]), CheckpointError::TooShort { len: 5 }));
+    assert!(matches!(
+        refused(&bytes[..5]),
+        CheckpointError::TooShort { len: 5 }
+    ));
 }
 
 #[test]
@@ -164,7 +193,10 @@ fn non_finite_weights_are_refused() {
         let mut model = small_model(1);
         model.parameter_mut("fc2.bias").unwrap()[[index]] = bad;
         let error = refused(&Checkpoint::from_model(&model).to_bytes());
-        let CheckpointError::NonFinite { name, index: at, .. } = &error else {
+        let CheckpointError::NonFinite {
+            name, index: at, ..
+        } = &error
+        else {
             panic!("expected NonFinite, got {error}");
         };
         assert_eq!((name.as_str(), *at), ("fc2.bias", index));
@@ -183,7 +215,10 @@ fn foreign_files_are_refused() {
     let error = refused(&craft(header.clone(), &data));
     assert!(matches!(error, CheckpointError::Format { .. }), "{error}");
     header["__metadata__"] = json!({"format": FORMAT});
-    assert!(matches!(refused(&craft(header, &data)), CheckpointError::Architecture(_)));
+    assert!(matches!(
+        refused(&craft(header, &data)),
+        CheckpointError::Architecture(_)
+    ));
     refused(b"not a model at all");
     refused(&[]);
 }
@@ -192,12 +227,23 @@ fn foreign_files_are_refused() {
 fn devices_directories_and_sparse_files_are_refused_quickly() {
     let start = Instant::now();
     let error = checkpoint::load_mlp("/dev/zero").unwrap_err();
-    assert!(matches!(error.cause(), CheckpointError::NotAFile), "{error}");
-    assert!(error.to_string().starts_with("/dev/zero: not a regular file"), "{error}");
+    assert!(
+        matches!(error.cause(), CheckpointError::NotAFile),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with("/dev/zero: not a regular file"),
+        "{error}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let error = checkpoint::load_mlp(dir.path()).unwrap_err();
-    assert!(matches!(error.cause(), CheckpointError::NotAFile), "{error}");
+    assert!(
+        matches!(error.cause(), CheckpointError::NotAFile),
+        "{error}"
+    );
 
     // 3 GB of nothing: a header length of 0 and no header.
     let sparse = dir.path().join("sparse.safetensors");
@@ -207,10 +253,24 @@ fn devices_directories_and_sparse_files_are_refused_quickly() {
     // A real model followed by a 3 GB hole.
     let padded = dir.path().join("padded.safetensors");
     fs::write(&padded, Checkpoint::from_model(&small_model(1)).to_bytes()).unwrap();
-    fs::File::options().write(true).open(&padded).unwrap().set_len(3 << 30).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&padded)
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
     let error = checkpoint::load_mlp(&padded).unwrap_err();
-    assert!(error.to_string().contains("the tensors cover 50920 bytes of data, but the file has 3221225032"), "{error}");
-    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert!(
+        error
+            .to_string()
+            .contains("the tensors cover 50920 bytes of data, but the file has 3221225032"),
+        "{error}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
@@ -218,7 +278,12 @@ fn the_same_model_gives_the_same_bytes() {
     let model = small_model(4);
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let facts = [("data_set", "mnist"), ("epochs", "1"), ("optimizer", "sgd"), ("z", "last")];
+    let facts = [
+        ("data_set", "mnist"),
+        ("epochs", "1"),
+        ("optimizer", "sgd"),
+        ("z", "last"),
+    ];
     let mut forwards = Checkpoint::from_model(&model);
     for (key, value) in facts {
         forwards = forwards.with_fact(key, value);
@@ -265,12 +330,9 @@ fn the_files_are_what_the_safetensors_crate_writes_and_reads() {
     let tensors: Vec<(&str, safetensors::tensor::TensorView)> = views
         .iter()
         .map(|(name, bytes, shape)| {
-            let view = safetensors::tensor::TensorView::new(
-                safetensors::Dtype::F32,
-                shape.clone(),
-                bytes,
-            )
-            .unwrap();
+            let view =
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .unwrap();
             (name.as_str(), view)
         })
         .collect();
@@ -283,7 +345,8 @@ fn the_files_are_what_the_safetensors_crate_writes_and_reads() {
 fn a_model_saved_by_the_old_binary_loads() {
     // Written by `length train --hidden 16 --activation relu --num-epochs 1 --limit-batches 20
     // --seed 3 --save ...` before checkpoints moved into this crate.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/old-binary-784-16-10.safetensors");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/old-binary-784-16-10.safetensors");
     let loaded = checkpoint::load_mlp(&path).unwrap();
     assert_eq!(loaded.model.config().sizes, [784, 16, 10]);
     assert_eq!(loaded.model.config().activation, Activation::ReLU);
@@ -297,7 +360,11 @@ fn a_model_saved_by_the_old_binary_loads() {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
             .collect();
-        assert_eq!(value.iter().copied().collect::<Vec<_>>(), expected, "{name}");
+        assert_eq!(
+            value.iter().copied().collect::<Vec<_>>(),
+            expected,
+            "{name}"
+        );
     }
     // Saved again, it gives the same tensors and metadata.
     let again = Checkpoint::from_bytes(&Checkpoint::read(&path).unwrap().to_bytes()).unwrap();
@@ -308,7 +375,10 @@ fn a_model_saved_by_the_old_binary_loads() {
 fn concurrent_saves_to_one_path_leave_one_whole_model() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.safetensors");
-    let models = [Checkpoint::from_model(&small_model(1)), Checkpoint::from_model(&small_model(2))];
+    let models = [
+        Checkpoint::from_model(&small_model(1)),
+        Checkpoint::from_model(&small_model(2)),
+    ];
     models[0].save(&path).unwrap();
     let rounds = 30;
     std::thread::scope(|scope| {
@@ -316,7 +386,9 @@ fn concurrent_saves_to_one_path_leave_one_whole_model() {
             let path = &path;
             scope.spawn(move || {
                 for _ in 0..rounds {
-                    model.save(path).expect("a save must not fail because of another");
+                    model
+                        .save(path)
+                        .expect("a save must not fail because of another");
                 }
             });
         }
@@ -363,7 +435,9 @@ fn a_save_into_a_full_file_system_leaves_nothing_behind() {
         .map(|entry| entry.unwrap().file_name())
         .collect();
     let kept = Checkpoint::read(&path);
-    let _ = std::process::Command::new("umount").arg(mount.path()).status();
+    let _ = std::process::Command::new("umount")
+        .arg(mount.path())
+        .status();
     assert!(error.to_string().contains("model.safetensors"), "{error}");
     assert_eq!(names, ["model.safetensors"], "only the old file: {error}");
     assert_eq!(kept.unwrap(), small, "the old file is untouched");

@@ -51,7 +51,13 @@ fn apply(bytes: &mut Vec<u8>, mutation: &Mutation) {
     // Positions favour the header, where the checks are: its length is in the first 8 bytes.
     let header_end = (8 + u64::from_le_bytes(bytes[..8.min(len)].try_into().unwrap_or([0; 8])))
         .min(len as u64) as usize;
-    let place = |at: usize| if at % 4 == 0 { at % len } else { at % header_end.max(1) };
+    let place = |at: usize| {
+        if at.is_multiple_of(4) {
+            at % len
+        } else {
+            at % header_end.max(1)
+        }
+    };
     match mutation {
         Mutation::Set(at, byte) => bytes[place(*at)] = *byte,
         Mutation::HeaderLength(n) if len >= 8 => bytes[..8].copy_from_slice(&n.to_le_bytes()),
@@ -101,7 +107,8 @@ proptest! {
 
 #[test]
 fn the_fuzzers_seed_files_are_valid_models() {
-    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/checkpoint_load");
+    let seeds =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/checkpoint_load");
     let mut count = 0;
     for entry in std::fs::read_dir(&seeds).unwrap() {
         let path = entry.unwrap().path();

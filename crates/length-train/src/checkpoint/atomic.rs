@@ -72,7 +72,10 @@ pub(crate) fn remove_stale_temporaries(dir: &Path, age: Duration) {
         let old_enough = entry
             .metadata()
             .and_then(|metadata| metadata.modified())
-            .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|elapsed| elapsed > age));
+            .is_ok_and(|modified| {
+                now.duration_since(modified)
+                    .is_ok_and(|elapsed| elapsed > age)
+            });
         if old_enough {
             let _ = fs::remove_file(entry.path());
         }
@@ -99,7 +102,10 @@ mod tests {
         fs::write(&path, b"the old model").unwrap();
         let error = write_atomically(&path, |writer| {
             writer.write_all(&[7; 100_000])?;
-            Err(io::Error::new(io::ErrorKind::StorageFull, "injected: the disk is full"))
+            Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                "injected: the disk is full",
+            ))
         })
         .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::StorageFull);
@@ -131,7 +137,9 @@ mod tests {
     fn only_old_leftovers_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let old = dir.path().join(format!("{TEMP_PREFIX}killed{TEMP_SUFFIX}"));
-        let fresh = dir.path().join(format!("{TEMP_PREFIX}running{TEMP_SUFFIX}"));
+        let fresh = dir
+            .path()
+            .join(format!("{TEMP_PREFIX}running{TEMP_SUFFIX}"));
         let unrelated = dir.path().join(".other.tmp");
         for file in [&old, &fresh, &unrelated] {
             fs::write(file, b"x").unwrap();
@@ -147,7 +155,10 @@ mod tests {
         }
         write_atomically(&dir.path().join("m.safetensors"), |w| w.write_all(b"m")).unwrap();
         assert!(!old.exists(), "the stale leftover is removed");
-        assert!(fresh.exists(), "a save that may still be running is left alone");
+        assert!(
+            fresh.exists(),
+            "a save that may still be running is left alone"
+        );
         assert!(unrelated.exists(), "other files are never touched");
     }
 }

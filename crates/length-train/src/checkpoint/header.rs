@@ -52,7 +52,10 @@ pub(crate) struct Header {
 
 /// Reads and checks the header of a file of `file_len` bytes from `reader`, which stands at the
 /// start of the file. Reads at most 8 + [`MAX_HEADER_BYTES`] bytes.
-pub(crate) fn read_header(reader: &mut impl Read, file_len: u64) -> Result<Header, CheckpointError> {
+pub(crate) fn read_header(
+    reader: &mut impl Read,
+    file_len: u64,
+) -> Result<Header, CheckpointError> {
     if file_len < LENGTH_BYTES {
         return Err(CheckpointError::TooShort { len: file_len });
     }
@@ -153,7 +156,11 @@ fn parse_tensor(name: String, entry: &Value) -> Result<TensorEntry, CheckpointEr
     let dtype = entry.get("dtype").and_then(Value::as_str);
     match dtype {
         Some(DTYPE) => {}
-        Some(other) => return Err(problem(&format!("its dtype is {other}, but models are {DTYPE}"))),
+        Some(other) => {
+            return Err(problem(&format!(
+                "its dtype is {other}, but models are {DTYPE}"
+            )));
+        }
         None => return Err(problem("it has no dtype")),
     }
     let shape: Vec<u64> = entry

@@ -120,8 +120,9 @@ fn architecture(header: &Header) -> Result<MlpConfig, CheckpointError> {
         .metadata
         .get("architecture")
         .ok_or_else(|| CheckpointError::Architecture("there is none".to_string()))?;
-    text.parse()
-        .map_err(|error: length_layers::LayersError| CheckpointError::Architecture(error.to_string()))
+    text.parse().map_err(|error: length_layers::LayersError| {
+        CheckpointError::Architecture(error.to_string())
+    })
 }
 
 /// Checks that the header declares exactly the parameters `config` needs, in their shapes.
