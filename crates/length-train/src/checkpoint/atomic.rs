@@ -42,10 +42,7 @@ pub(crate) fn write_atomically(
     };
     remove_stale_temporaries(dir, STALE_AFTER);
     // Dropping `temp` on any early return below deletes the file.
-    let mut temp = tempfile::Builder::new()
-        .prefix(TEMP_PREFIX)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)?;
+    let mut temp = temp_file_builder().tempfile_in(dir)?;
     {
         let mut writer = BufWriter::new(temp.as_file_mut());
         write(&mut writer)?;
@@ -53,7 +50,25 @@ pub(crate) fn write_atomically(
     }
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|error| error.error)?;
+    // Make the rename itself durable; a folder that cannot be synced is no reason to fail.
+    if let Ok(folder) = fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
     Ok(())
+}
+
+/// Temporary files named `.length-save-XXXXXX.tmp`, created with the permissions an ordinary new
+/// file gets (`rw-rw-rw-` less the umask, as `std::fs::write` gives), not `tempfile`'s private
+/// `rw-------`: the saved model is renamed, permissions and all, into place.
+fn temp_file_builder() -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX).suffix(TEMP_SUFFIX);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    builder
 }
 
 /// Removes the temporary files of saves in `dir` that were last written more than `age` ago
@@ -131,6 +146,18 @@ mod tests {
         write_atomically(&path, |writer| writer.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(temporaries(dir.path()), Vec::<String>::new());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_saved_file_has_an_ordinary_files_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (saved, ordinary) = (dir.path().join("saved"), dir.path().join("ordinary"));
+        write_atomically(&saved, |writer| writer.write_all(b"m")).unwrap();
+        fs::write(&ordinary, b"m").unwrap();
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode(&saved), mode(&ordinary));
     }
 
     #[test]
