@@ -60,9 +60,10 @@ fn refused(args: &[&str], expected: &str) -> Output {
         Some(1),
         "length {args:?}\nstderr:\n{stderr}"
     );
-    assert!(
-        stderr.contains(expected),
-        "length {args:?}: expected {expected:?} in\n{stderr}"
+    assert_eq!(
+        stderr.matches(expected).count(),
+        1,
+        "length {args:?}: expected {expected:?} once in\n{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(

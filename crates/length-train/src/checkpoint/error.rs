@@ -16,13 +16,15 @@ pub enum CheckpointError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
 
-    /// The error happened while reading or writing the file at `path`.
-    #[error("{}: {source}", path.display())]
+    /// The error happened while reading or writing the file at `path`. The message includes
+    /// the inner error's (so it is not also given as [`source`](std::error::Error::source), which
+    /// would print it twice in a chain); [`cause`](CheckpointError::cause) reaches it.
+    #[error("{}: {error}", path.display())]
     File {
         /// The file.
         path: PathBuf,
         /// What went wrong with it.
-        source: Box<CheckpointError>,
+        error: Box<CheckpointError>,
     },
 
     /// The path names a directory, a device (such as `/dev/zero`) or a pipe, not a file.
@@ -115,7 +117,7 @@ impl CheckpointError {
     pub(crate) fn in_file(self, path: impl Into<PathBuf>) -> CheckpointError {
         CheckpointError::File {
             path: path.into(),
-            source: Box::new(self),
+            error: Box::new(self),
         }
     }
 
@@ -130,7 +132,7 @@ impl CheckpointError {
     /// ```
     pub fn cause(&self) -> &CheckpointError {
         match self {
-            CheckpointError::File { source, .. } => source.cause(),
+            CheckpointError::File { error, .. } => error.cause(),
             other => other,
         }
     }
