@@ -174,11 +174,8 @@ mod tests {
         missing.tensors.remove("fc2.weight");
         assert!(from_checkpoint(&missing).is_err());
 
-        let mut wrong_sizes = good.clone();
-        wrong_sizes.metadata.insert(
-            "architecture".to_string(),
-            "sizes=100,16,10 activation=relu".to_string(),
-        );
+        // A whole, valid model, but not for 28x28 images.
+        let wrong_sizes = to_checkpoint(&MlpConfig::new([100, 16, 10]).build().unwrap(), &info());
         let message = format!("{:#}", from_checkpoint(&wrong_sizes).err().unwrap());
         assert!(message.contains("784 inputs"), "{message}");
 
