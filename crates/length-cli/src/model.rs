@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use length_layers::{Activation, Loss, MLP, MlpConfig, WeightInit};
-use length_train::checkpoint::{self, LoadedMlp};
+use length_train::checkpoint::{self, CheckpointError, LoadedMlp};
 
 use crate::args::{ActivationName, ArchitectureArgs, DataSetName, InitName, LossName};
 use crate::checkpoint::Checkpoint;
@@ -76,8 +76,21 @@ pub struct LoadedModel {
 /// Reads a model saved by `length train --save` (through [`checkpoint::load_mlp`], which checks
 /// the file before building anything); checks that it classifies 28x28 images into 10 classes.
 pub fn load(path: &Path) -> anyhow::Result<LoadedModel> {
-    let loaded = checkpoint::load_mlp(path).context("cannot load the model")?;
+    let loaded = checkpoint::load_mlp(path).map_err(|error| explain(path, &error))?;
     for_mnist(loaded).with_context(|| format!("cannot use the model {}", path.display()))
+}
+
+/// Why `path` could not be loaded, in the command's words: a file that cannot be read, or one
+/// that is not a model (and why).
+fn explain(path: &Path, error: &CheckpointError) -> anyhow::Error {
+    match error.cause() {
+        CheckpointError::Io(io) => anyhow!("cannot read the model file {}: {io}", path.display()),
+        cause => anyhow!(
+            "{} is not a valid model file (safetensors, as written by `length train --save`): \
+             {cause}",
+            path.display()
+        ),
+    }
 }
 
 /// The loaded model, if its input and output sizes fit MNIST-like data.

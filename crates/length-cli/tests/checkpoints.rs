@@ -145,7 +145,7 @@ fn evaluate_refuses_files_that_claim_more_than_they_hold() {
     );
     refused(
         &["evaluate", "--model", "/dev/zero"],
-        "/dev/zero: not a regular file",
+        "/dev/zero is not a valid model file (safetensors, as written by `length train --save`): not a regular file",
     );
 }
 
