@@ -85,7 +85,7 @@ pub enum CheckpointError {
     Architecture(String),
 
     /// The architecture needs parameters the file does not hold (or in other shapes).
-    #[error("its tensors do not fit its architecture {architecture:?}: {reason}")]
+    #[error("its tensors do not fit its architecture {:?}: {reason}", abbreviated(architecture))]
     Mismatch {
         /// The architecture text from the metadata.
         architecture: String,
@@ -110,6 +110,16 @@ pub enum CheckpointError {
     /// Building the model or loading its parameters failed.
     #[error(transparent)]
     Layers(#[from] LayersError),
+}
+
+/// `text`, cut to its first 100 characters (with " ...") if longer: an architecture of 400
+/// layers would otherwise fill the screen.
+fn abbreviated(text: &str) -> String {
+    const LIMIT: usize = 100;
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{} ...", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 impl CheckpointError {
