@@ -442,3 +442,20 @@ fn a_save_into_a_full_file_system_leaves_nothing_behind() {
     assert_eq!(names, ["model.safetensors"], "only the old file: {error}");
     assert_eq!(kept.unwrap(), small, "the old file is untouched");
 }
+
+#[test]
+fn an_empty_tensor_with_an_impossible_shape_is_an_error_not_a_panic() {
+    // No bytes (one dimension is 0), but the other dimensions overflow an array's index type.
+    for shape in [
+        json!([0, u64::MAX]),
+        json!([u64::MAX, 0]),
+        json!([0, 1u64 << 62, 4]),
+    ] {
+        let header = json!({
+            "__metadata__": {"format": FORMAT},
+            "empty": {"dtype": "F32", "shape": shape, "data_offsets": [0, 0]}
+        });
+        let error = Checkpoint::from_bytes(&craft(header, &[])).unwrap_err();
+        assert!(error.to_string().contains("too large to exist"), "{error}");
+    }
+}

@@ -85,7 +85,10 @@ pub enum CheckpointError {
     Architecture(String),
 
     /// The architecture needs parameters the file does not hold (or in other shapes).
-    #[error("its tensors do not fit its architecture {:?}: {reason}", abbreviated(architecture))]
+    #[error(
+        "its tensors do not fit its architecture {:?}: {reason}",
+        abbreviated(architecture)
+    )]
     Mismatch {
         /// The architecture text from the metadata.
         architecture: String,

@@ -176,11 +176,18 @@ fn parse_tensor(name: String, entry: &Value) -> Result<TensorEntry, CheckpointEr
     let [begin, end] = offsets[..] else {
         return Err(problem("its data_offsets are not two byte positions"));
     };
+    // An array's shape must index within `isize` even when a zero makes it empty: the product
+    // of the non-zero dimensions, in bytes, must fit (ndarray refuses it otherwise).
     let too_large = || problem(&format!("its shape {shape:?} is too large to exist"));
-    let bytes = shape
+    let addressable = shape
         .iter()
+        .filter(|&&dim| dim != 0)
         .try_fold(F32_BYTES, |product, &dim| product.checked_mul(dim))
-        .ok_or_else(too_large)?;
+        .is_some_and(|bytes| bytes <= isize::MAX as u64);
+    if !addressable {
+        return Err(too_large());
+    }
+    let bytes = F32_BYTES * shape.iter().product::<u64>();
     let shape = shape
         .iter()
         .map(|&dim| usize::try_from(dim).map_err(|_| too_large()))
