@@ -488,7 +488,7 @@ fn save(
         optimizer: &describe_optimizer(args),
     };
     let checkpoint: Checkpoint = model::to_checkpoint(model, &info);
-    checkpoint.save(path)
+    Ok(checkpoint.save(path)?)
 }
 
 #[cfg(test)]
