@@ -55,7 +55,7 @@ pub struct SaveInfo<'a> {
 }
 
 /// The model and its metadata as a checkpoint.
-pub fn to_checkpoint(model: &MLP, info: &SaveInfo) -> Checkpoint {
+pub fn to_checkpoint<M: Model + ?Sized>(model: &M, info: &SaveInfo) -> Checkpoint {
     let mut checkpoint = Checkpoint::default();
     let facts = [
         ("format", FORMAT.to_string()),

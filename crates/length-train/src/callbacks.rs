@@ -72,6 +72,10 @@ pub struct EpochReport {
     pub train: Tally,
     /// The test pass after the epoch, when the trainer has a test set.
     pub test: Option<Evaluation>,
+    /// Training steps that ran.
+    pub steps: usize,
+    /// Training steps the epoch would have taken without a stop.
+    pub planned_steps: usize,
     /// Wall-clock seconds of the epoch's training steps (callbacks included, test pass excluded).
     pub seconds: f64,
     /// True when an `on_step` callback ended the epoch early.

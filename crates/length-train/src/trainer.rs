@@ -218,7 +218,7 @@ impl<'a> Trainer<'a> {
                 learning_rate,
             });
             let start = Instant::now();
-            let (train, stopped_early) = self.train_epoch(
+            let (train, steps_run, stopped_early) = self.train_epoch(
                 model,
                 optimizer,
                 callbacks,
@@ -243,6 +243,8 @@ impl<'a> Trainer<'a> {
                 learning_rate,
                 train,
                 test,
+                steps: steps_run,
+                planned_steps: steps,
                 seconds,
                 stopped_early,
             };
@@ -256,7 +258,8 @@ impl<'a> Trainer<'a> {
         Ok(report)
     }
 
-    /// One pass over the epoch's batches; returns its tally and whether a callback stopped it.
+    /// One pass over the epoch's batches; returns its tally, the steps that ran, and whether a
+    /// callback stopped it.
     fn train_epoch<M: Model + Send + ?Sized>(
         &self,
         model: &mut M,
@@ -265,8 +268,9 @@ impl<'a> Trainer<'a> {
         runner: &mut dyn StepRunner,
         mut batches: Batches<'_>,
         (epoch, learning_rate, steps): (usize, f32, usize),
-    ) -> Result<(Tally, bool), TrainError> {
+    ) -> Result<(Tally, usize, bool), TrainError> {
         let mut tally = Tally::default();
+        let mut steps_run = 0;
         for iteration in 1..=steps {
             let Some(batch) = batches.next_batch() else {
                 break;
@@ -287,6 +291,7 @@ impl<'a> Trainer<'a> {
                 });
             }
             tally.add_batch(outcome.loss, outcome.samples, outcome.correct);
+            steps_run = iteration;
             let flow = callbacks.on_step(&StepReport {
                 epoch: epoch + 1,
                 iteration,
@@ -297,9 +302,9 @@ impl<'a> Trainer<'a> {
                 running: tally,
             });
             if flow == Flow::Stop {
-                return Ok((tally, true));
+                return Ok((tally, steps_run, true));
             }
         }
-        Ok((tally, false))
+        Ok((tally, steps_run, false))
     }
 }
