@@ -606,20 +606,19 @@ fn print_header(args: &TrainArgs, model: &str, data: &MnistLike, seed: u64) {
         args.batch_size,
         data.test_samples().map_or(0, |s| s.len())
     );
+    let threads = rayon::current_num_threads();
     println!(
-        "Optimizer {}, init {}, epochs {}, threads {}{}.",
+        "Optimizer {}, init {}, epochs {}, threads {threads}.",
         describe_optimizer(args),
         match args.init {
             crate::args::InitName::Xavier => "xavier",
             crate::args::InitName::Length => "length",
         },
         args.num_epochs,
-        rayon::current_num_threads(),
-        match args.common.threads {
-            None if args.verbose && rayon::current_num_threads() > 1 => " (or 1 while faster)",
-            _ => "",
-        }
     );
+    if args.verbose && args.common.threads.is_none() && threads > 1 {
+        println!("Each step runs on all {threads} threads or on 1, whichever is faster now.");
+    }
     let seed_note = if args.seed.is_some() {
         String::new()
     } else {
@@ -635,14 +634,24 @@ fn print_header(args: &TrainArgs, model: &str, data: &MnistLike, seed: u64) {
 /// `epoch 1/5  loss 0.0123 acc 0.9012  test loss 0.0101 acc 0.9185  9.8 s`.
 fn epoch_line(row: &EpochMetrics, num_epochs: usize) -> String {
     format!(
-        "epoch {}/{num_epochs}  loss {:.4} acc {:.4}  test loss {:.4} acc {:.4}  {:.1} s",
+        "epoch {}/{num_epochs}  loss {} acc {:.4}  test loss {} acc {:.4}  {:.1} s",
         row.epoch,
-        row.train_loss,
+        loss_figure(row.train_loss),
         row.train_accuracy,
-        row.test_loss,
+        loss_figure(row.test_loss),
         row.test_accuracy,
         row.seconds,
     )
+}
+
+/// A loss with four decimals (`0.0256`), or in scientific notation once it is too large for
+/// that to fit a line (`1.047e32`, from a run that is diverging).
+fn loss_figure(loss: f64) -> String {
+    if loss.abs() < 1e4 || !loss.is_finite() {
+        format!("{loss:.4}")
+    } else {
+        format!("{loss:.3e}")
+    }
 }
 
 /// The engineering figures of an epoch (`--verbose`).
@@ -745,6 +754,13 @@ mod tests {
             gflop_per_second: 123.4,
         };
         let line = epoch_line(&row, 100);
+        assert!(line.len() <= 80, "{} columns: {line}", line.len());
+        let diverging = EpochMetrics {
+            test_loss: 1.047e32,
+            ..row
+        };
+        let line = epoch_line(&diverging, 100);
+        assert!(line.contains("test loss 1.047e32 "), "{line}");
         assert!(line.len() <= 80, "{} columns: {line}", line.len());
         assert!(speed_line(&row).len() <= 80, "{}", speed_line(&row));
     }
