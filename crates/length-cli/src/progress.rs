@@ -106,14 +106,6 @@ impl EpochProgress {
         }
     }
 
-    /// Prints `text` on its own lines above the bar (or as plain lines), never cut by a redraw.
-    pub fn note(&self, text: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
-        }
-    }
-
     /// Removes the bar (the epoch's summary line replaces it).
     pub fn finish(self) {
         if let Some(bar) = self.bar {

@@ -418,13 +418,12 @@ impl Watcher<'_> {
         }
     }
 
-    /// Shows what Ctrl-C does, once, the first time it is seen.
-    fn notice_stop(&self) {
+    /// Shows what Ctrl-C does, once, the first time it is seen. The bar goes first: the epoch
+    /// ends after this step anyway, and a bar redrawn under the notice could overwrite it.
+    fn notice_stop(&mut self) {
         if self.stop.take_notice() {
-            match &self.progress {
-                Some(progress) => progress.note(interrupt::NOTICE),
-                None => eprintln!("{}", interrupt::NOTICE),
-            }
+            self.end_epoch();
+            eprintln!("{}", interrupt::NOTICE);
         }
     }
 }
@@ -683,7 +682,7 @@ fn print_summary(
         .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
         .unwrap_or(last);
     println!(
-        "{}: best test accuracy {:.4} (epoch {}), final {:.4}; total {:.1} s.",
+        "{}: best test accuracy {:.4} (epoch {}), final {:.4}; {:.1} s.",
         match end {
             RunEnd::Completed => "Done",
             RunEnd::Interrupted => "Stopped by Ctrl-C",
