@@ -308,3 +308,178 @@ impl<'a> Trainer<'a> {
         Ok((tally, steps_run, false))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use length_data::{DataSetName, MnistOptions};
+    use length_layers::MlpConfig;
+    use length_optim::{Constant, Sgd};
+
+    use super::*;
+    use crate::{Silent, StepResult};
+
+    /// 64 images of 4x4 pixels: class 0 bright on the left, class 1 bright on the right.
+    fn halves(batch_size: usize) -> MnistLike {
+        let mut pixels = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..64u8 {
+            let class = i % 2;
+            for _row in 0..4 {
+                for column in 0..4 {
+                    let bright = (column < 2) == (class == 0);
+                    pixels.push(if bright { 200 + i / 2 } else { i / 4 });
+                }
+            }
+            labels.push(class);
+        }
+        let samples = || Samples::new(pixels.clone(), labels.clone(), [4, 4]).unwrap();
+        let options = MnistOptions {
+            batch_size,
+            ..MnistOptions::default()
+        };
+        MnistLike::from_samples(
+            DataSetName::Mnist,
+            Some(samples()),
+            Some(samples()),
+            &options,
+        )
+        .unwrap()
+    }
+
+    /// Records what it is told; stops after `stop_after` steps of any epoch.
+    #[derive(Default)]
+    struct Recorder {
+        starts: Vec<EpochStart>,
+        steps: Vec<(usize, usize)>,
+        ends: Vec<EpochReport>,
+        stop_after: Option<usize>,
+    }
+
+    impl Callbacks for Recorder {
+        fn on_epoch_start(&mut self, start: &EpochStart) {
+            self.starts.push(*start);
+        }
+
+        fn on_step(&mut self, report: &StepReport) -> Flow {
+            self.steps.push((report.epoch, report.iteration));
+            match self.stop_after {
+                Some(limit) if report.iteration >= limit => Flow::Stop,
+                _ => Flow::Continue,
+            }
+        }
+
+        fn on_epoch_end(&mut self, report: &EpochReport) -> Flow {
+            self.ends.push(report.clone());
+            Flow::Continue
+        }
+    }
+
+    /// Counts the steps it runs.
+    struct Counting(usize);
+
+    impl StepRunner for Counting {
+        fn run(&mut self, step: &mut (dyn FnMut() -> StepResult + Send)) -> StepResult {
+            self.0 += 1;
+            step()
+        }
+    }
+
+    #[test]
+    fn callbacks_see_every_step_and_epoch_and_the_schedule_sets_the_rate() {
+        let data = halves(8);
+        let mut model = MlpConfig::new(vec![16, 8, 2]).seed(1).build().unwrap();
+        let mut optimizer = Sgd::with_learning_rate(1.0);
+        let schedule = Constant::new(0.05);
+        let mut recorder = Recorder::default();
+        let mut runner = Counting(0);
+        let report = Trainer::new(&data)
+            .epochs(2)
+            .schedule(&schedule)
+            .limit_batches(Some(5))
+            .test_on(data.test_samples().unwrap(), Loss::MeanSquaredError)
+            .test_batch_size(7)
+            .fit_with(&mut model, &mut optimizer, &mut recorder, &mut runner)
+            .unwrap();
+        assert_eq!(runner.0, 10);
+        assert_eq!(recorder.steps.len(), 10);
+        assert_eq!(recorder.steps[5], (2, 1));
+        assert_eq!(recorder.starts.len(), 2);
+        assert_eq!(recorder.starts[0].steps, 5);
+        assert_eq!(recorder.starts[0].learning_rate, 0.05);
+        assert_eq!(optimizer.learning_rate(), 0.05);
+        assert_eq!(recorder.ends, report.epochs);
+        assert!(!report.stopped);
+        let last = &report.epochs[1];
+        assert_eq!((last.steps, last.planned_steps), (5, 5));
+        assert_eq!(last.train.samples, 40);
+        assert_eq!(last.test.as_ref().unwrap().samples, 64);
+        assert!(
+            model.is_training(),
+            "the test pass left the model in evaluation mode"
+        );
+    }
+
+    #[test]
+    fn a_stop_after_a_step_ends_the_epoch_tests_it_and_ends_the_run() {
+        let data = halves(8);
+        let mut model = MlpConfig::new(vec![16, 8, 2]).seed(1).build().unwrap();
+        let mut optimizer = Sgd::with_learning_rate(0.05);
+        let mut recorder = Recorder {
+            stop_after: Some(3),
+            ..Recorder::default()
+        };
+        let report = Trainer::new(&data)
+            .epochs(4)
+            .test_on(data.test_samples().unwrap(), Loss::MeanSquaredError)
+            .fit(&mut model, &mut optimizer, &mut recorder)
+            .unwrap();
+        assert!(report.stopped);
+        assert_eq!(report.epochs.len(), 1);
+        let epoch = &report.epochs[0];
+        assert!(epoch.stopped_early);
+        assert_eq!((epoch.steps, epoch.planned_steps), (3, 8));
+        assert_eq!(epoch.train.samples, 24);
+        assert!(epoch.test.is_some(), "a stopped epoch is still tested");
+    }
+
+    #[test]
+    fn a_loss_that_is_not_finite_stops_with_where_it_happened() {
+        let data = halves(8);
+        let mut model = MlpConfig::new(vec![16, 8, 2]).seed(1).build().unwrap();
+        let mut optimizer = Sgd::with_learning_rate(1e30);
+        let error = Trainer::new(&data)
+            .epochs(3)
+            .fit(&mut model, &mut optimizer, &mut Silent)
+            .unwrap_err();
+        let TrainError::Diverged {
+            epoch,
+            iteration,
+            loss,
+            learning_rate,
+        } = error
+        else {
+            panic!("expected divergence, got {error}");
+        };
+        assert_eq!((epoch, learning_rate), (1, 1e30));
+        assert!(
+            iteration > 1,
+            "the first step's loss is computed before any update"
+        );
+        assert!(!loss.is_finite());
+    }
+
+    #[test]
+    fn any_model_trains_through_a_trait_object() {
+        let data = halves(8);
+        let mut model: Box<dyn Model + Send> =
+            Box::new(MlpConfig::new(vec![16, 8, 2]).seed(1).build().unwrap());
+        let mut optimizer = Sgd::with_learning_rate(0.05);
+        let report = Trainer::new(&data)
+            .epochs(20)
+            .test_on(data.test_samples().unwrap(), Loss::MeanSquaredError)
+            .fit(&mut *model, &mut optimizer, &mut Silent)
+            .unwrap();
+        let best = report.best_test_epoch().unwrap();
+        assert_eq!(best.test.as_ref().unwrap().accuracy, 1.0);
+    }
+}
