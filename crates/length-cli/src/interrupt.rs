@@ -8,8 +8,8 @@
 //! would land in the middle of the progress bar, which redraws over it. The training loop prints
 //! [`NOTICE`] instead, through the progress display, as soon as it sees the flag.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 
@@ -28,17 +28,27 @@ pub struct StopRequest {
 }
 
 impl StopRequest {
-    /// Installs the Ctrl-C handler (once per process) and returns the flag it raises.
+    /// Installs the Ctrl-C handler (the first time; later runs in the same process share it)
+    /// and returns the flag it raises, lowered.
     pub fn install() -> anyhow::Result<Self> {
-        let stop = StopRequest::default();
-        let raised = Arc::clone(&stop.raised);
-        ctrlc::set_handler(move || {
-            if raised.swap(true, Ordering::SeqCst) {
-                eprintln!("\nSecond Ctrl-C: quitting now, without saving.");
-                std::process::exit(i32::from(INTERRUPTED_EXIT_CODE));
+        static INSTALLED: OnceLock<StopRequest> = OnceLock::new();
+        let stop = match INSTALLED.get() {
+            Some(stop) => stop.clone(),
+            None => {
+                let stop = StopRequest::default();
+                let raised = Arc::clone(&stop.raised);
+                ctrlc::set_handler(move || {
+                    if raised.swap(true, Ordering::SeqCst) {
+                        eprintln!("\nSecond Ctrl-C: quitting now, without saving.");
+                        std::process::exit(i32::from(INTERRUPTED_EXIT_CODE));
+                    }
+                })
+                .context("cannot install the Ctrl-C handler")?;
+                INSTALLED.get_or_init(|| stop).clone()
             }
-        })
-        .context("cannot install the Ctrl-C handler")?;
+        };
+        stop.raised.store(false, Ordering::SeqCst);
+        stop.noticed.store(false, Ordering::SeqCst);
         Ok(stop)
     }
 
