@@ -9,15 +9,15 @@
 //! length graph --dot | dot -Tsvg > graph.svg
 //! ```
 //!
-//! A thin shell over the library crates: each subcommand lives in its own file (`train.rs`,
-//! `evaluate.rs`, `predict.rs`, `graph.rs`) and only parses, calls the library, and prints. The
-//! helpers each have one job: `args.rs` (options and their validation), `data.rs` (loading and
-//! fetching the data), `model.rs` (building a model, to and from a checkpoint), `checkpoint.rs`
-//! (safetensors files), `metrics.rs` (averages and the metrics file), `progress.rs` (progress
-//! bar or log lines), `throughput.rs` (samples/s and GFLOP/s), `governor.rs` (all cores or one, as
-//! measured), `plot.rs` (learning curves),
-//! `image.rs` (PNG input), `interrupt.rs` (Ctrl-C), `destination.rs` (output files checked
-//! before training, and a model saved without loss).
+//! A thin shell over the library crates (the training loop itself is `length_train`'s): each
+//! subcommand lives in its own file (`train.rs`, `evaluate.rs`, `predict.rs`, `graph.rs`) and only
+//! parses, calls the library, and prints. The helpers each have one job: `args.rs` (options and
+//! their validation), `data.rs` (loading and fetching the data), `model.rs` (building a model, to
+//! and from a checkpoint), `checkpoint.rs` (safetensors files), `metrics.rs` (the metrics file),
+//! `progress.rs` (progress bar or log lines), `throughput.rs` (samples/s and GFLOP/s),
+//! `governor.rs` (all cores or one, as measured), `plot.rs` (learning curves), `image.rs` (PNG
+//! input), `interrupt.rs` (Ctrl-C), `destination.rs` (output files checked before training, and a
+//! model saved without loss).
 //!
 //! Exit codes: 0 on success; 2 for a bad command line (clap's own errors, every value's
 //! validation in `args.rs`, and output paths that cannot be written); 1 for anything that goes
