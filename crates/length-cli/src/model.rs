@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
-use length_layers::{Activation, Loss, MLP, MlpConfig, WeightInit};
+use length_layers::{Activation, Loss, MLP, MlpConfig, Model, WeightInit};
 use length_train::checkpoint::{self, CheckpointError, LoadedMlp};
 
 use crate::args::{ActivationName, ArchitectureArgs, DataSetName, InitName, LossName};
@@ -57,7 +57,7 @@ pub struct SaveInfo<'a> {
 
 /// The model and its metadata as a checkpoint: [`Checkpoint::from_model`] (format,
 /// architecture, version) plus the facts of the run.
-pub fn to_checkpoint(model: &MLP, info: &SaveInfo) -> Checkpoint {
+pub fn to_checkpoint<M: Model + ?Sized>(model: &M, info: &SaveInfo) -> Checkpoint {
     Checkpoint::from_model(model)
         .with_fact("data_set", info.data_set.as_str())
         .with_fact("epochs", info.epochs.to_string())
