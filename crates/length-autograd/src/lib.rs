@@ -62,6 +62,7 @@
 //! ```
 
 mod backward;
+mod elementwise;
 mod error;
 mod function;
 pub mod functions;
@@ -70,6 +71,7 @@ mod graph;
 mod initializer;
 pub mod inputs;
 mod layer;
+mod layer_states;
 mod optimizer;
 pub mod pool;
 mod value;
@@ -84,5 +86,7 @@ pub use gradient_check::{
 pub use graph::{Graph, NodeId};
 pub use initializer::Initializer;
 pub use layer::Layer;
-pub use optimizer::{ElementwiseStep, LayerId, Optimizer};
+pub use elementwise::{ElementState, ElementwiseOptimizer};
+pub use layer_states::LayerStates;
+pub use optimizer::{ElementwiseStep, LayerId, LearningRate, Optimizer};
 pub use value::Value;
