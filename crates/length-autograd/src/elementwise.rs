@@ -210,13 +210,8 @@ pub trait ElementState: sealed::Sealed + Copy + Send + Sync + 'static {
     /// Each of the `SLOTS` pointers must be valid for `offset + out.len()` elements, and no
     /// other thread may touch these elements meanwhile.
     #[doc(hidden)]
-    unsafe fn piece<F>(
-        out: &mut [f32],
-        slots: &[*mut f32],
-        offset: usize,
-        gradient: &[f32],
-        f: F,
-    ) where
+    unsafe fn piece<F>(out: &mut [f32], slots: &[*mut f32], offset: usize, gradient: &[f32], f: F)
+    where
         F: Fn(&mut f32, f32, &mut Self);
 }
 
@@ -240,13 +235,8 @@ impl<const N: usize> ElementState for [f32; N] {
         update_pass(out, states, gradient, f);
     }
 
-    unsafe fn piece<F>(
-        out: &mut [f32],
-        slots: &[*mut f32],
-        offset: usize,
-        gradient: &[f32],
-        f: F,
-    ) where
+    unsafe fn piece<F>(out: &mut [f32], slots: &[*mut f32], offset: usize, gradient: &[f32], f: F)
+    where
         F: Fn(&mut f32, f32, &mut Self),
     {
         let states: [&mut [f32]; N] = std::array::from_fn(|k| {
@@ -261,7 +251,10 @@ impl<const N: usize> ElementState for [f32; N] {
 impl<T: ElementwiseOptimizer> Optimizer for T {
     /// One delta per gradient, `delta(step, 0, g, state)` for each element, advancing the state.
     fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
-        let mut deltas: Vec<Tensor> = gradients.iter().map(|g| Tensor::zeros(g.raw_dim())).collect();
+        let mut deltas: Vec<Tensor> = gradients
+            .iter()
+            .map(|g| Tensor::zeros(g.raw_dim()))
+            .collect();
         let mut views: Vec<ArrayViewMutD<f32>> = deltas.iter_mut().map(|d| d.view_mut()).collect();
         let (step, slots) = begin(self, layer, gradients.iter().map(|g| g.shape()));
         // Each delta is 0 on entry: the rule sees p = 0.

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 
 use length_tensor::Tensor;
 
-use crate::LayerId;
 #[cfg(doc)]
 use crate::ElementwiseOptimizer;
+use crate::LayerId;
 
 /// Per-layer optimizer state, keyed by [`LayerId`]: a step count, and `slots` arrays per
 /// parameter, each of the parameter's shape.

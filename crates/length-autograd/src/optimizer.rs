@@ -134,7 +134,6 @@ pub trait Optimizer: LearningRate {
         let _ = (layer, shapes);
         None
     }
-
 }
 
 /// One update of one layer by an element-wise optimizer, applied by the layer to pieces of its

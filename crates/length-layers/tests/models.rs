@@ -245,7 +245,9 @@ fn default_layer_update_equals_the_in_place_update() -> Result<(), Box<dyn std::
     let layer_a = &mut a.layers_mut()[0];
     let deltas = length_autograd::Optimizer::run_update_rule(
         &mut sgd,
-        &layer_a.parameter_gradients(),
+        &layer_a
+            .parameter_gradients()
+            .expect("kept by backward_gradients_only"),
         layer_a.layer_id(),
     );
     layer_a.apply_update(&deltas);
@@ -283,7 +285,9 @@ impl length_autograd::Optimizer for TwoPass {
     ) {
         self.0.update(parameters, gradients, layer);
     }
+}
 
+impl length_autograd::LearningRate for TwoPass {
     fn learning_rate(&self) -> f32 {
         self.0.learning_rate()
     }

@@ -331,7 +331,9 @@ mod tests {
     fn small_and_large_arrays_agree() {
         let gradient = wiggle(UPDATE_PARALLEL_MIN + 5, 3);
         let mut large = ArrayD::<f32>::zeros(gradient.raw_dim());
-        update_pass(large.view_mut(), [], gradient.view(), |a, g, _| *a = 0.25 * g);
+        update_pass(large.view_mut(), [], gradient.view(), |a, g, _| {
+            *a = 0.25 * g
+        });
         // The same values, visited sequentially in pieces below the threshold.
         let mut small = ArrayD::<f32>::zeros(gradient.raw_dim());
         for (piece, gradient_piece) in small
