@@ -86,6 +86,7 @@ use crate::{ElementwiseStep, LayerId, LayerStates, LearningRate, Optimizer};
 /// // ... and the step a fully connected layer fuses into its weight-gradient product.
 /// let step = sgd.begin_elementwise_step(layer, &[&[2]]).expect("element-wise");
 /// step.apply(0, 1, &mut weights.as_slice_mut().unwrap()[1..], &[-2.0]);
+/// drop(step);
 /// assert_eq!(weights, array![0.5f32, 3.0].into_dyn());
 /// assert_eq!(sgd.layer_states().steps(layer), 3);
 /// ```

@@ -11,7 +11,7 @@
 //! functions, does not compile, so a layer can never be recorded as a function with no
 //! parameters and silently stay untrained:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! # use length_autograd::{AutogradError, Graph, Layer, LayerId, Value};
 //! # use length_tensor::Tensor;
 //! # use ndarray::{ArrayViewD, ArrayViewMutD};
@@ -30,8 +30,8 @@
 //! let mut layer = Scale { id: LayerId::fresh(), scale: Tensor::ones(vec![2]) };
 //! let mut graph = Graph::new();
 //! let x = graph.input(ndarray::array![[1.0f32, 2.0]]);
-//! // error[E0277]: `&mut Scale` is not a `Function`
-//! //   = note: if `&mut Scale` is a `Layer` (a function with parameters), record it with
+//! // error[E0277]: `Scale` is not a `Function`
+//! //   = note: if `Scale` is a `Layer` (a function with parameters), record it with
 //! //           `graph.apply_layer(&mut layer, &[x])`, so that the backward pass trains it
 //! let y = graph.apply(&mut layer, &[x]);
 //! ```
