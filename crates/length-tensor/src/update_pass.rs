@@ -131,7 +131,10 @@ pub fn update_slices<const N: usize, F>(
     let states = states.map(<[f32]>::as_mut_ptr);
     widest_simd(
         #[inline(always)]
-        || {
+        move || {
+            // The pointers as locals, read once: read from the closure in every iteration, they
+            // might change with any store through them, and the loop ran unvectorised.
+            let (states, out, gradient, f) = (states, out, gradient, f);
             for (i, (out, &g)) in out.iter_mut().zip(gradient).enumerate() {
                 // SAFETY: i < out.len(), every state's length (asserted); distinct `&mut` slices.
                 unsafe { update_element(&f, out, g, states, i) };
@@ -154,12 +157,16 @@ unsafe fn update_element<const N: usize, F>(
 ) where
     F: Fn(&mut f32, f32, &mut [f32; N]),
 {
-    // SAFETY: as the caller promises.
-    let mut state: [f32; N] = std::array::from_fn(|k| unsafe { *states[k].add(i) });
-    f(out, g, &mut state);
-    for (pointer, value) in states.into_iter().zip(state) {
+    // Plain loops over the constant N, which the compiler unrolls into registers.
+    let mut state = [0.0f32; N];
+    for k in 0..N {
         // SAFETY: as the caller promises.
-        unsafe { *pointer.add(i) = value };
+        state[k] = unsafe { *states[k].add(i) };
+    }
+    f(out, g, &mut state);
+    for k in 0..N {
+        // SAFETY: as the caller promises.
+        unsafe { *states[k].add(i) = state[k] };
     }
 }
 
