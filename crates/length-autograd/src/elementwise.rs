@@ -1,24 +1,7 @@
 //! [`ElementwiseOptimizer`]: an update rule stated once, per element, from which every update
 //! path is derived.
 //!
-//! Most optimizers are element-wise: element `i` of a parameter moves by a `delta` computed from
-//! element `i` of its gradient, of its own state (momentum's velocity `v`, Adam's moments `m` and
-//! `v`) and of the parameter, plus a few numbers that are the same for the whole step of a layer
-//! (the learning rate, Adam's bias corrections for the layer's `t`-th update). Such an optimizer
-//! states exactly that, in [`ElementwiseOptimizer::step`] and [`ElementwiseOptimizer::delta`], and
-//! gets the whole [`Optimizer`] from it:
-//!
-//! - LENGTH's [`run_update_rule`](Optimizer::run_update_rule)`(gradients, layer) -> deltas`;
-//! - the in-place [`update`](Optimizer::update), `p ← p − delta`, one pass per parameter;
-//! - [`begin_elementwise_step`](Optimizer::begin_elementwise_step), with which a fully connected
-//!   layer applies the step to its weights while the weight-gradient product finishes them.
-//!
-//! All three run the same `delta` through one engine, length-tensor's [`update_pass`] (rayon
-//! over chunks of large arrays, the widest SIMD the CPU has, bit-identical for any number of
-//! threads), so their results agree bit for bit. The per-layer state ([`LayerStates`]: zeros on
-//! a layer's first update, its step count, the shape checks) is kept for all of them alike.
-//!
-//! [`update_pass`]: length_tensor::update_pass
+//! See [`ElementwiseOptimizer`] for how one rule becomes every update path.
 
 use length_tensor::{Tensor, update_pass, update_slices};
 use ndarray::{ArrayViewD, ArrayViewMutD};
@@ -26,7 +9,26 @@ use ndarray::{ArrayViewD, ArrayViewMutD};
 use crate::{ElementwiseStep, LayerId, LayerStates, LearningRate, Optimizer};
 
 /// An optimizer whose rule is element-wise, stated once per element: implement this, and the
-/// [`Optimizer`] comes with it (see the [module docs](self)).
+/// [`Optimizer`] comes with it.
+///
+/// Most optimizers are element-wise: element `i` of a parameter moves by a `delta` computed from
+/// element `i` of its gradient, of its own state (momentum's velocity `v`, Adam's moments `m` and
+/// `v`) and of the parameter, plus a few numbers that are the same for the whole step of a layer
+/// (the learning rate, Adam's bias corrections for the layer's `t`-th update). Such an optimizer
+/// states exactly that, in [`ElementwiseOptimizer::step`] and [`ElementwiseOptimizer::delta`], and
+/// gets the whole [`Optimizer`] from it:
+///
+/// - LENGTH's [`run_update_rule`](Optimizer::run_update_rule)`(gradients, layer) -> deltas`;
+/// - the in-place [`update`](Optimizer::update), `p ← p − delta`, one pass per parameter;
+/// - [`begin_elementwise_step`](Optimizer::begin_elementwise_step), with which a fully connected
+///   layer applies the step to its weights while the weight-gradient product finishes them.
+///
+/// All three run the same `delta` through one engine, length-tensor's [`update_pass`] (rayon
+/// over chunks of large arrays, the widest SIMD the CPU has, bit-identical for any number of
+/// threads), so their results agree bit for bit. The per-layer state ([`LayerStates`]: zeros on
+/// a layer's first update, its step count, the shape checks) is kept for all of them alike.
+///
+/// [`update_pass`]: length_tensor::update_pass
 ///
 /// A student's SGD (`delta = η·g`): no state per element, and the learning rate as the step's
 /// constant.

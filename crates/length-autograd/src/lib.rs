@@ -28,11 +28,12 @@
 //! in, never copied: `graph.input(batch)` takes the batch) and every gradient, in a vector of
 //! nodes; [`NodeId`]s are plain indices into it, `Copy` and free to pass around. Stateless
 //! functions (`ReLU`, the losses) are moved into the graph too. Layers are not: they live in the
-//! model across steps, and the graph *borrows* them mutably (`graph.apply_layer(&mut fc1, &[x])`) for
-//! its lifetime `'a`. So while a step runs, the borrow checker guarantees that nothing else reads
-//! or writes the parameters the backward pass is updating, and that no layer is applied twice in
-//! one step (LENGTH's update-during-backward would be wrong then). When the graph is dropped,
-//! the values go with it and the layers are free again, updated.
+//! model across steps, and the graph *borrows* them mutably
+//! (`graph.apply_layer(&mut fc1, &[x])`) for its lifetime `'a`. So while a step runs, the borrow
+//! checker guarantees that nothing else reads or writes the parameters the backward pass is
+//! updating, and that no layer is applied twice in one step (LENGTH's update-during-backward
+//! would be wrong then). When the graph is dropped, the values go with it and the layers are
+//! free again, updated.
 //!
 //! There are no reference-counted cells: the backward pass walks the op list in reverse and
 //! indexes the node vector.

@@ -22,7 +22,7 @@
 //! subnormal numbers is slow on x86, and it changes no parameter by anything it can represent
 //! (see `flush::flush_tiny`).
 //!
-//! State is kept per layer ([`LayerId`](length_autograd::LayerId)), per parameter within the
+//! State is kept per layer ([`LayerId`]), per parameter within the
 //! layer; two layers never share moments or step counts. The rule is stated once, per element,
 //! as an [`ElementwiseOptimizer`]: LENGTH's `run_update_rule`, the in-place `update` and the step
 //! fused into a fully connected layer's weight-gradient product all come from it. That fused step

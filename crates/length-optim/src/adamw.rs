@@ -37,6 +37,8 @@
 //! assert_eq!(weights[0], 2.0 - 0.001 * 0.5 * 2.0);
 //! ```
 
+#[cfg(doc)]
+use length_autograd::Optimizer;
 use length_autograd::{ElementwiseOptimizer, LayerId, LayerStates, LearningRate};
 use length_tensor::Tensor;
 use ndarray::ArrayViewD;
@@ -143,7 +145,7 @@ impl AdamW {
     }
 
     /// The complete deltas, decay included: `η·λ·p + adam_delta` for each parameter `p`.
-    /// Advances the layer's moments exactly as [`Optimizer::update`](length_autograd::Optimizer)
+    /// Advances the layer's moments exactly as [`Optimizer::update`]
     /// does, and `p − delta` is bit-identical to what `update` would have stored.
     ///
     /// # Panics

@@ -33,6 +33,8 @@
 //! assert_eq!(second[0][0], 0.1 * (0.9 + 1.0)); // v = 0.9·1 + 1
 //! ```
 
+#[cfg(doc)]
+use length_autograd::LayerId;
 use length_autograd::{ElementwiseOptimizer, LayerStates, LearningRate};
 
 use crate::error::{ConfigError, non_negative};

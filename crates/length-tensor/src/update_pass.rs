@@ -7,42 +7,7 @@
 //! the state and writes the result in place: no temporaries. The rule comes as a closure
 //! `f(&mut out[i], gradient[i], &mut [state_0[i], …, state_N−1[i]])`.
 //!
-//! - **Parallel**: arrays of at least [`UPDATE_PARALLEL_MIN`] elements are split into
-//!   [`UPDATE_CHUNK`]-element pieces handled by rayon. Each element is computed by the same
-//!   expression whichever thread runs it, so the results are bit-identical for any number of
-//!   threads.
-//! - **SIMD**: each sequential loop is compiled three times, for AVX-512, AVX2 and the SSE2
-//!   baseline, and runs the widest the CPU supports: Adam's pass (a square root, a division and
-//!   some twenty other operations per element) takes half the time with 16 lanes as with 4. The
-//!   bits are the same on every path: each lane does the same IEEE-754 operations, and Rust never
-//!   fuses a multiply and an add into an FMA on its own.
-//! - **Layouts**: an output or gradient that is not in standard (row-major, contiguous) layout is
-//!   paired with the state by logical index, sequentially.
-//!
-//! Pass `move` closures that hold a few `f32` constants: captured by value, they stay in
-//! registers.
-//!
-//! ```
-//! use length_tensor::{update_pass, update_slices};
-//! use ndarray::array;
-//!
-//! // Momentum: v ← 0.9·v + g, p ← p − 0.1·v, on a parameter with one state array.
-//! let rule = |p: &mut f32, g: f32, [v]: &mut [f32; 1]| {
-//!     *v = 0.9 * *v + g;
-//!     *p -= 0.1 * *v;
-//! };
-//! let mut parameter = array![1.0f32, 2.0].into_dyn();
-//! let mut velocity = [0.5f32, 0.0];
-//! let gradient = array![1.0f32, -1.0].into_dyn();
-//! update_pass(parameter.view_mut(), [&mut velocity[..]], gradient.view(), rule);
-//! assert_eq!(velocity, [0.9 * 0.5 + 1.0, -1.0]);
-//! assert_eq!(parameter, array![1.0 - 0.1 * velocity[0], 2.0 - 0.1 * velocity[1]].into_dyn());
-//!
-//! // The same rule on a piece of contiguous memory (the step fused into a matrix product).
-//! let (mut piece, mut v) = ([1.0f32], [0.0f32]);
-//! update_slices(&mut piece, [&mut v[..]], &[2.0], rule);
-//! assert_eq!((piece, v), ([1.0 - 0.1 * 2.0], [2.0]));
-//! ```
+//! [`update_pass`] documents how the pass runs: in parallel, with SIMD, in any layout.
 
 use ndarray::{ArrayViewD, ArrayViewMutD};
 use rayon::prelude::*;
@@ -53,9 +18,45 @@ pub const UPDATE_PARALLEL_MIN: usize = 1 << 15;
 /// The number of elements one rayon task updates (32 KiB of `f32` per array).
 pub const UPDATE_CHUNK: usize = 1 << 13;
 
-/// `f(&mut out[i], gradient[i], &mut [states[0][i], …])` for every element `i` of `out`, in
-/// parallel for large arrays (see the [module docs](self)). The state arrays are row-major and
-/// hold one element per element of `out`.
+/// `f(&mut out[i], gradient[i], &mut [states[0][i], …])` for every element `i` of `out`. The
+/// state arrays are row-major and hold one element per element of `out`.
+///
+/// - **Parallel**: arrays of at least [`UPDATE_PARALLEL_MIN`] elements are split into
+///   [`UPDATE_CHUNK`]-element pieces handled by rayon. Each element is computed by the same
+///   expression whichever thread runs it, so the results are bit-identical for any number of
+///   threads.
+/// - **SIMD**: each sequential loop is compiled three times, for AVX-512, AVX2 and the SSE2
+///   baseline, and runs the widest the CPU supports: Adam's pass (a square root, a division and
+///   some twenty other operations per element) takes half the time with 16 lanes as with 4. The
+///   bits are the same on every path: each lane does the same IEEE-754 operations, and Rust never
+///   fuses a multiply and an add into an FMA on its own.
+/// - **Layouts**: an output or gradient that is not in standard (row-major, contiguous) layout is
+///   paired with the state by logical index, sequentially.
+///
+/// Pass `move` closures that hold a few `f32` constants: captured by value, they stay in
+/// registers.
+///
+/// ```
+/// use length_tensor::{update_pass, update_slices};
+/// use ndarray::array;
+///
+/// // Momentum: v ← 0.9·v + g, p ← p − 0.1·v, on a parameter with one state array.
+/// let rule = |p: &mut f32, g: f32, [v]: &mut [f32; 1]| {
+///     *v = 0.9 * *v + g;
+///     *p -= 0.1 * *v;
+/// };
+/// let mut parameter = array![1.0f32, 2.0].into_dyn();
+/// let mut velocity = [0.5f32, 0.0];
+/// let gradient = array![1.0f32, -1.0].into_dyn();
+/// update_pass(parameter.view_mut(), [&mut velocity[..]], gradient.view(), rule);
+/// assert_eq!(velocity, [0.9 * 0.5 + 1.0, -1.0]);
+/// assert_eq!(parameter, array![1.0 - 0.1 * velocity[0], 2.0 - 0.1 * velocity[1]].into_dyn());
+///
+/// // The same rule on a piece of contiguous memory (the step fused into a matrix product).
+/// let (mut piece, mut v) = ([1.0f32], [0.0f32]);
+/// update_slices(&mut piece, [&mut v[..]], &[2.0], rule);
+/// assert_eq!((piece, v), ([1.0 - 0.1 * 2.0], [2.0]));
+/// ```
 ///
 /// # Panics
 /// If `gradient` does not have the shape of `out`, or a state array has another length.
