@@ -74,9 +74,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut graph = Graph::new();
         let x = graph.constant(points.clone());
         let t = graph.labels(labels.clone());
-        let h = graph.apply(&mut hidden, &[x])?;
+        let h = graph.apply_layer(&mut hidden, &[x])?;
         let h = graph.apply(LeakyReLU { slope: 0.1 }, &[h])?;
-        let scores = graph.apply(&mut output, &[h])?;
+        let scores = graph.apply_layer(&mut output, &[h])?;
         let loss = graph.softmax_cross_entropy(scores, t)?;
         let accuracy = graph.accuracy(scores, t)?;
         graph.backward(loss, &mut optimizer);

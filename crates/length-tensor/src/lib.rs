@@ -59,6 +59,7 @@
 //! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
 //! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
 //! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁶ elements |
+//! | [`update_pass`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
 //!
 //! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a
 //! register-tiled microkernel per instruction set: AVX-512F (an 8 x 48 tile), AVX2 + FMA
@@ -90,6 +91,7 @@ mod kernel;
 mod matmul;
 mod matrix_view;
 mod reduce;
+mod update_pass;
 
 pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};
 pub use gemm::TileUpdate;
@@ -100,6 +102,7 @@ pub use matmul::{
 };
 pub use matrix_view::{as_matrix, as_matrix_mut, into_matrix};
 pub use reduce::{argmax_rows, column_sums, column_sums_into, log_softmax_rows, softmax_rows};
+pub use update_pass::{UPDATE_CHUNK, UPDATE_PARALLEL_MIN, update_pass, update_slices};
 
 /// An n-dimensional array of `f32`: the value type of every node in a LENGTH graph.
 pub type Tensor = ndarray::ArrayD<f32>;

@@ -311,6 +311,7 @@ impl<'a> Trainer<'a> {
 
 #[cfg(test)]
 mod tests {
+    use length_autograd::LearningRate;
     use length_data::{DataSetName, MnistOptions};
     use length_layers::MlpConfig;
     use length_optim::{Constant, Sgd};
