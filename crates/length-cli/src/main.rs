@@ -5,7 +5,7 @@
 //! length train --optimizer adam --learning-rate 0.001 --num-epochs 2 --save mnist.safetensors
 //! length train --data-set fashion --metrics run.csv --plot run.svg --seed 1
 //! length evaluate --model mnist.safetensors    # test loss, accuracy, confusion matrix
-//! length predict --model mnist.safetensors digit.png
+//! length predict --model mnist.safetensors assets/digit-7.png
 //! length graph --dot | dot -Tsvg > graph.svg
 //! ```
 //!
@@ -16,7 +16,8 @@
 //! (safetensors files), `metrics.rs` (averages and the metrics file), `progress.rs` (progress
 //! bar or log lines), `throughput.rs` (samples/s and GFLOP/s), `governor.rs` (all cores or one, as
 //! measured), `plot.rs` (learning curves),
-//! `image.rs` (PNG input), `interrupt.rs` (Ctrl-C).
+//! `picture.rs` (image files in), `prepare.rs` and `resample.rs` (a picture made into the 28x28
+//! input the data set's images are), `interrupt.rs` (Ctrl-C).
 //!
 //! Exit codes: 0 on success; 2 for a bad command line (clap's own errors, every value's
 //! validation in `args.rs`, and output paths that cannot be written); 1 for anything that goes
@@ -30,13 +31,15 @@ mod data;
 mod evaluate;
 mod governor;
 mod graph;
-mod image;
 mod interrupt;
 mod metrics;
 mod model;
+mod picture;
 mod plot;
 mod predict;
+mod prepare;
 mod progress;
+mod resample;
 mod throughput;
 mod train;
 
