@@ -190,7 +190,8 @@ mod tests {
     #[test]
     fn a_truncated_image_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let image = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(64, 64, image::Luma([9])));
+        let image =
+            DynamicImage::ImageLuma8(image::GrayImage::from_pixel(64, 64, image::Luma([9])));
         let path = dir.path().join("cut.png");
         image.save_with_format(&path, ImageFormat::Png).unwrap();
         let bytes = std::fs::read(&path).unwrap();

@@ -226,7 +226,10 @@ mod tests {
         let names: Vec<_> = paths.iter().map(|p| p.file_name().unwrap()).collect();
         assert_eq!(names, ["a.jpg", "b.PNG"]);
         let empty = tempfile::tempdir().unwrap();
-        let message = format!("{:#}", image_paths(&[empty.path().to_path_buf()]).unwrap_err());
+        let message = format!(
+            "{:#}",
+            image_paths(&[empty.path().to_path_buf()]).unwrap_err()
+        );
         assert!(message.contains("holds no images"), "{message}");
     }
 }

@@ -315,7 +315,11 @@ mod tests {
         assert!((mnist.ink(150) - 0.5).abs() < 1e-6);
         let fashion = InkScale::measure(&picture, BackgroundChoice::Auto, false).unwrap();
         assert_eq!(fashion.ink(200), 0.0);
-        assert!((fashion.ink(100) - 100.0 / 200.0).abs() < 1e-6, "{}", fashion.ink(100));
+        assert!(
+            (fashion.ink(100) - 100.0 / 200.0).abs() < 1e-6,
+            "{}",
+            fashion.ink(100)
+        );
     }
 
     #[test]
@@ -409,7 +413,13 @@ mod tests {
         assert!(!prepared.inverted);
         // The ring's centre is 13.5; MNIST's is 14, and the shift rounds half away from zero.
         let moved: Vec<u8> = (0..SIDE * SIDE)
-            .map(|i| if i % SIDE == 0 || i < SIDE { 0 } else { pixels[i - SIDE - 1] })
+            .map(|i| {
+                if i % SIDE == 0 || i < SIDE {
+                    0
+                } else {
+                    pixels[i - SIDE - 1]
+                }
+            })
             .collect();
         assert_eq!(prepared.pixels, moved);
     }

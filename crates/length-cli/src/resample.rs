@@ -131,7 +131,10 @@ mod tests {
     #[test]
     fn doubling_repeats_each_pixel() {
         let grid = Grid::new(2, 1, vec![1.0, 5.0]);
-        assert_eq!(resize_area(&grid, 4, 2).values, [1.0, 1.0, 5.0, 5.0, 1.0, 1.0, 5.0, 5.0]);
+        assert_eq!(
+            resize_area(&grid, 4, 2).values,
+            [1.0, 1.0, 5.0, 5.0, 1.0, 1.0, 5.0, 5.0]
+        );
     }
 
     #[test]
