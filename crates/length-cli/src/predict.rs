@@ -41,6 +41,16 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
         .data_set
         .or(loaded.data_set)
         .unwrap_or(DataSetName::Mnist);
+    if let (Some(chosen), Some(trained)) = (args.data_set, loaded.data_set)
+        && chosen != trained
+    {
+        eprintln!(
+            "note: the model was trained on {}, but the images are prepared as {} images and \
+             named by its classes, as --data-set asks",
+            trained.as_str(),
+            chosen.as_str()
+        );
+    }
     let names = data_set.class_names();
     let loss = loaded.model.config().loss;
     let paths = image_paths(&args.images)?;
