@@ -320,3 +320,15 @@ fn blank_and_broken_images_are_errors_and_the_others_still_get_a_line() {
     assert!(stderr.contains("4 of 5 images"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn the_readmes_sample_digit_is_read_as_a_7() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/digit-7.png");
+    let stdout = run_ok(&[
+        "predict",
+        "--model",
+        model(DataSetName::Mnist).to_str().unwrap(),
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(answers(&stdout), [("digit-7".to_string(), "7".to_string())]);
+}
