@@ -80,6 +80,14 @@ pub fn read(path: &Path) -> anyhow::Result<Picture> {
     let decoded = reader
         .decode()
         .with_context(|| format!("cannot decode the image {}", path.display()))?;
+    if decoded.width() == 0 || decoded.height() == 0 {
+        anyhow::bail!(
+            "the image {} is {}x{} pixels: it has none",
+            path.display(),
+            decoded.width(),
+            decoded.height()
+        );
+    }
     Ok(over_white(decoded))
 }
 
@@ -92,7 +100,8 @@ fn limits() -> Limits {
     limits
 }
 
-/// The decoded image as gray levels, transparent pixels composited over white.
+/// The decoded image (at least one pixel) as gray levels, transparent pixels composited over
+/// white.
 fn over_white(decoded: DynamicImage) -> Picture {
     let gray_alpha = decoded.into_luma_alpha8();
     let (width, height) = (gray_alpha.width() as usize, gray_alpha.height() as usize);
