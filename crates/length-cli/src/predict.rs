@@ -34,14 +34,51 @@ const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]
 /// Shades of ink from none to full, for `--show`.
 const SHADES: &[u8] = b" .:-=+*#%@";
 
+/// What `length predict` says once, before the first answer of a squared-error model.
+const SCORES_NOTE: &str = "note: this model was trained with squared error: its scores are raw \
+     outputs (trained towards 1 for the right class, 0 for the others), not probabilities";
+
 /// Runs `length predict`.
 pub fn run(args: PredictArgs) -> anyhow::Result<()> {
     let loaded = model::load(&args.model)?;
-    let data_set = args
-        .data_set
-        .or(loaded.data_set)
-        .unwrap_or(DataSetName::Mnist);
-    if let (Some(chosen), Some(trained)) = (args.data_set, loaded.data_set)
+    let data_set = chosen_data_set(args.data_set, loaded.data_set);
+    let loss = loaded.model.config().loss;
+    let paths = image_paths(&args.images)?;
+    let mut failed = 0;
+    let mut explained = false;
+    for path in &paths {
+        let prepared = match read_and_prepare(path, data_set, &args) {
+            Ok(prepared) => prepared,
+            // One image: its error is the command's.
+            Err(error) if paths.len() == 1 => return Err(error),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                failed += 1;
+                continue;
+            }
+        };
+        let outputs = classify(&loaded.model, &prepared)?;
+        if loss == Loss::MeanSquaredError && !explained {
+            eprintln!("{SCORES_NOTE}");
+            explained = true;
+        }
+        let answers = ranked(&outputs, loss);
+        let names = data_set.class_names();
+        println!("{}", answer_line(path, &answers, names, args.top, loss));
+        if args.show {
+            print!("{}", shades(&prepared.pixels));
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        _ => bail!("{failed} of {} images could not be classified", paths.len()),
+    }
+}
+
+/// The data set whose preparation and class names apply: `--data-set`, else the one the model
+/// records, else MNIST. A choice that differs from the model's is followed, with a note.
+fn chosen_data_set(chosen: Option<DataSetName>, trained: Option<DataSetName>) -> DataSetName {
+    if let (Some(chosen), Some(trained)) = (chosen, trained)
         && chosen != trained
     {
         eprintln!(
@@ -51,51 +88,33 @@ pub fn run(args: PredictArgs) -> anyhow::Result<()> {
             chosen.as_str()
         );
     }
-    let names = data_set.class_names();
-    let loss = loaded.model.config().loss;
-    let paths = image_paths(&args.images)?;
-    if loss == Loss::MeanSquaredError {
-        eprintln!(
-            "note: this model was trained with squared error: its scores are raw outputs \
-             (trained towards 1 for the right class, 0 for the others), not probabilities"
-        );
-    }
-    let mut failed = 0;
-    for path in &paths {
-        let prepared = match read_and_prepare(path, data_set, &args) {
-            Ok(prepared) => prepared,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                failed += 1;
-                continue;
-            }
-        };
-        let outputs = classify(&loaded.model, &prepared)?;
-        let answers = ranked(&outputs, loss);
-        let shown: Vec<String> = answers
-            .iter()
-            .take(usize::from(args.top))
-            .map(|&(class, value)| format!("{} {value:.3}", names[class]))
-            .collect();
-        let label = match loss {
-            Loss::MeanSquaredError => "scores",
-            Loss::SoftmaxCrossEntropy => "probabilities",
-        };
-        println!(
-            "{}: {}  ({label}: {})",
-            path.display(),
-            names[answers[0].0],
-            shown.join(", ")
-        );
-        if args.show {
-            print!("{}", shades(&prepared.pixels));
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        _ if paths.len() == 1 => bail!("the image could not be classified"),
-        _ => bail!("{failed} of {} images could not be classified", paths.len()),
-    }
+    chosen.or(trained).unwrap_or(DataSetName::Mnist)
+}
+
+/// One image's answer: `path: best  (scores: best 0.912, second 0.143, ...)`, the `top` best
+/// classes, labelled `probabilities` for a cross-entropy model.
+fn answer_line(
+    path: &Path,
+    answers: &[(usize, f32)],
+    names: &[&str],
+    top: u8,
+    loss: Loss,
+) -> String {
+    let label = match loss {
+        Loss::MeanSquaredError => "scores",
+        Loss::SoftmaxCrossEntropy => "probabilities",
+    };
+    let shown: Vec<String> = answers
+        .iter()
+        .take(usize::from(top))
+        .map(|&(class, value)| format!("{} {value:.3}", names[class]))
+        .collect();
+    format!(
+        "{}: {}  ({label}: {})",
+        path.display(),
+        names[answers[0].0],
+        shown.join(", ")
+    )
 }
 
 /// The image files `arguments` name: files as given, folders as their image files by name.
@@ -212,6 +231,21 @@ mod tests {
         assert_eq!(ranked[0].0, 1);
         assert!((ranked[0].1 - 0.5).abs() < 1e-6, "{ranked:?}");
         assert!((ranked[1].1 - 0.25).abs() < 1e-6, "{ranked:?}");
+    }
+
+    #[test]
+    fn the_answer_line_names_what_its_numbers_are() {
+        let names = ["zero", "one", "two"];
+        let answers = [(2, 0.875), (0, 0.25), (1, -0.0625)];
+        let path = Path::new("d.png");
+        assert_eq!(
+            answer_line(path, &answers, &names, 2, Loss::MeanSquaredError),
+            "d.png: two  (scores: two 0.875, zero 0.250)"
+        );
+        assert_eq!(
+            answer_line(path, &answers, &names, 1, Loss::SoftmaxCrossEntropy),
+            "d.png: two  (probabilities: two 0.875)"
+        );
     }
 
     #[test]

@@ -332,3 +332,48 @@ fn the_readmes_sample_digit_is_read_as_a_7() {
     ]);
     assert_eq!(answers(&stdout), [("digit-7".to_string(), "7".to_string())]);
 }
+
+#[test]
+fn a_cross_entropy_model_reports_probabilities_that_sum_to_one() {
+    let dir = scratch("cross-entropy");
+    let model = dir.join("model.safetensors");
+    let data_dir = length_data::workspace_data_dir();
+    run_ok(&[
+        "train",
+        "--loss",
+        "cross-entropy",
+        "--hidden",
+        "64",
+        "--num-epochs",
+        "1",
+        "--limit-batches",
+        "100",
+        "--seed",
+        "1",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--save",
+        model.to_str().unwrap(),
+    ]);
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/digit-7.png");
+    let output = run(&[
+        "predict",
+        "--top",
+        "10",
+        "--model",
+        model.to_str().unwrap(),
+        sample.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("squared error"), "{stderr}");
+    let (_, listed) = stdout.trim().split_once("(probabilities: ").expect(&stdout);
+    let total: f64 = listed
+        .trim_end_matches(')')
+        .split(", ")
+        .map(|answer| answer.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
+        .sum();
+    // Ten values rounded to 3 decimals: within 0.005 of their exact sum, 1.
+    assert!((total - 1.0).abs() <= 0.005, "{stdout}");
+}
