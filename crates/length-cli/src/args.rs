@@ -25,7 +25,7 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a saved model on a test set: loss, accuracy and the confusion matrix.
     Evaluate(EvaluateArgs),
-    /// Classify 28x28 grayscale PNG images with a saved model.
+    /// Classify drawings and photos (any size, PNG/JPEG/BMP/GIF/WebP) with a saved model.
     Predict(PredictArgs),
     /// Print a model's computational graph as a table, or as Graphviz DOT.
     Graph(GraphArgs),
@@ -228,16 +228,33 @@ pub struct PredictArgs {
     /// The saved model (safetensors, written by `length train --save`).
     #[arg(long, value_name = "FILE")]
     pub model: PathBuf,
-    /// How many of the most probable classes to show per image (1-10).
+    /// How many of the best classes to show per image (1-10).
     #[arg(long, value_name = "K", default_value_t = 3,
           value_parser = clap::value_parser!(u8).range(1..=10))]
     pub top: u8,
-    /// Invert the images first (for dark ink on white paper; MNIST is light on black).
+    /// Prepare the images as this data set's were made [default: the model's data set].
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub data_set: Option<DataSetName>,
+    /// The images' background: guessed from the border, or given.
+    #[arg(long, value_enum, value_name = "KIND", default_value = "auto")]
+    pub background: BackgroundChoice,
+    /// Also print the 28x28 image the model sees, in shades of ASCII.
     #[arg(long)]
-    pub invert: bool,
-    /// 28x28 PNG images (grayscale, or colour converted to gray).
-    #[arg(value_name = "IMAGE.png", required = true)]
+    pub show: bool,
+    /// Images (PNG, JPEG, BMP, GIF, WebP; any size), or folders of them.
+    #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<PathBuf>,
+}
+
+/// What `length predict` takes as an image's background.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackgroundChoice {
+    /// Light if the border's median is above half brightness.
+    Auto,
+    /// Light paper with dark ink: inverted, since the data sets are light on black.
+    Light,
+    /// Dark, like the data sets' own images: used as it is.
+    Dark,
 }
 
 /// Options of `length graph`.

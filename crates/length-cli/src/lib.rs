@@ -5,7 +5,7 @@
 //! length train --optimizer adam --learning-rate 0.001 --num-epochs 2 --save mnist.safetensors
 //! length train --data-set fashion --metrics run.csv --plot run.svg --seed 1
 //! length evaluate --model mnist.safetensors    # test loss, accuracy, confusion matrix
-//! length predict --model mnist.safetensors digit.png
+//! length predict --model mnist.safetensors assets/digit-7.png
 //! length graph --dot | dot -Tsvg > graph.svg
 //! ```
 //!
@@ -15,8 +15,9 @@
 //! their validation), `data.rs` (loading and fetching the data), `model.rs` (building a model, to
 //! and from a checkpoint), `checkpoint.rs` (safetensors files), `metrics.rs` (the metrics file),
 //! `progress.rs` (progress bar or log lines), `throughput.rs` (samples/s and GFLOP/s),
-//! `governor.rs` (all cores or one, as measured), `plot.rs` (learning curves), `image.rs` (PNG
-//! input), `interrupt.rs` (Ctrl-C), `destination.rs` (output files checked before training, and a
+//! `governor.rs` (all cores or one, as measured), `plot.rs` (learning curves), `picture.rs`
+//! (image files in), `prepare.rs` and `resample.rs` (a picture made into the 28x28 input the data
+//! set's images are), `interrupt.rs` (Ctrl-C), `destination.rs` (output files checked before training, and a
 //! model saved without loss).
 //!
 //! Exit codes: 0 on success; 2 for a bad command line (clap's own errors, every value's
@@ -36,13 +37,15 @@ pub mod destination;
 pub mod evaluate;
 pub mod governor;
 pub mod graph;
-pub mod image;
 pub mod interrupt;
 pub mod metrics;
 pub mod model;
+pub mod picture;
 pub mod plot;
 pub mod predict;
+pub mod prepare;
 pub mod progress;
+pub mod resample;
 pub mod throughput;
 pub mod train;
 

@@ -4,7 +4,8 @@
 //! Two panels side by side share the epoch axis: on the left the mean loss, on the right the
 //! accuracy. A test curve that rises while the training curve keeps falling is what overfitting
 //! looks like. Text is set in DejaVu Sans, embedded in the binary, so drawing works without any
-//! system fonts.
+//! system fonts. A PNG is drawn into an RGB buffer and encoded with the [`image`] crate that
+//! `length predict` reads images with, so the program carries one PNG codec, not two.
 
 use std::ops::Range;
 use std::path::Path;
@@ -40,14 +41,30 @@ pub fn draw_curves(
             title,
         )
         .map_err(|e| e.to_string()),
-        PlotFormat::Png => draw(
-            BitMapBackend::new(path, SIZE).into_drawing_area(),
-            history,
-            title,
-        )
-        .map_err(|e| e.to_string()),
+        PlotFormat::Png => draw_png(path, history, title),
     };
     result.map_err(|e| anyhow!("cannot draw the plot {}: {e}", path.display()))
+}
+
+/// Draws into an RGB buffer, then writes the buffer as a PNG.
+fn draw_png(path: &Path, history: &[EpochMetrics], title: &str) -> Result<(), String> {
+    let (width, height) = SIZE;
+    let mut rgb = vec![0; 3 * width as usize * height as usize];
+    draw(
+        BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area(),
+        history,
+        title,
+    )
+    .map_err(|e| e.to_string())?;
+    image::save_buffer_with_format(
+        path,
+        &rgb,
+        width,
+        height,
+        image::ExtendedColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Makes the embedded DejaVu Sans the `sans-serif` font, once per process.

@@ -166,7 +166,7 @@ fn predict_names_the_first_test_image() {
     ]);
     let line = out.lines().next().unwrap();
     assert!(line.contains("first.png: 7 "), "{out}");
-    assert!(line.contains("top 3: 7 "), "{out}");
+    assert!(line.contains("(scores: 7 "), "{out}");
 }
 
 #[test]
