@@ -33,7 +33,9 @@ mod read;
 mod write;
 
 pub use error::IdxError;
-pub use read::{parse_idx, read_idx, read_idx_file};
+pub use read::{
+    parse_idx, parse_idx_limited, read_idx, read_idx_file, read_idx_file_limited, read_idx_limited,
+};
 
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
@@ -180,8 +182,9 @@ impl IdxArray {
     ///
     /// # Panics
     ///
-    /// If the shape's product is not `data.len()`, if there are more than 255 dimensions, or if a
-    /// dimension exceeds `u32::MAX` (the format cannot record it).
+    /// If the shape's product is not `data.len()`, if there are more than 255 dimensions, if a
+    /// dimension exceeds `u32::MAX` (the format cannot record it), or if the product of the
+    /// non-zero dimensions does not fit in `isize` (no array can have that shape).
     pub fn new(shape: Vec<usize>, data: IdxData) -> IdxArray {
         let elements = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         assert_eq!(
@@ -189,6 +192,11 @@ impl IdxArray {
             Some(data.len()),
             "IdxArray::new: shape {shape:?} does not hold {} elements",
             data.len()
+        );
+        assert!(
+            is_addressable_shape(&shape),
+            "IdxArray::new: shape {shape:?} is too large for an array (its non-zero dimensions \
+             multiply beyond isize::MAX)"
         );
         assert!(
             shape.len() <= usize::from(u8::MAX),
@@ -222,9 +230,21 @@ impl IdxArray {
         (self.shape, self.data)
     }
 
-    /// The array converted to `f32` (see [`IdxData::to_f32_vec`]).
+    /// The array converted to `f32` (see [`IdxData::to_f32_vec`]). Never fails: the reader and
+    /// [`IdxArray::new`] accept only shapes an array can have.
     pub fn to_f32_array(&self) -> ArrayD<f32> {
         ArrayD::from_shape_vec(IxDyn(&self.shape), self.data.to_f32_vec())
-            .expect("an IdxArray's shape always matches its data")
+            .expect("IdxArray::new and the reader accept only shapes an array can have")
     }
+}
+
+/// Whether an [`ndarray`] array can have `shape`: the product of its non-zero dimensions fits in
+/// `isize` (ndarray's rule, so that every index and stride is addressable, even of an empty
+/// array such as (0, 2³²−1, 2³²−1)).
+fn is_addressable_shape(shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .is_some_and(|n| n <= isize::MAX as usize)
 }
