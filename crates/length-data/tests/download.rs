@@ -521,13 +521,13 @@ fn a_crawling_host_is_given_up_at_the_low_speed_limit() {
 #[test]
 fn a_silent_host_is_given_up_after_one_window() {
     let set = tiny_set();
-    // Announces the file, then sends nothing for 10 s.
+    // Announces the file, then sends nothing for 3 s.
     let server = Server::start(vec![(
         IMAGES.to_string(),
         Reply::Trickle {
             body: set.images_gz.clone(),
             chunk: set.images_gz.len(),
-            every: Duration::from_secs(10),
+            every: Duration::from_secs(3),
         },
     )]);
     let options = FetchOptions {
