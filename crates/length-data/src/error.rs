@@ -115,14 +115,21 @@ impl fmt::Display for FetchProblem {
     }
 }
 
-/// How to get the files without this crate's downloads: the same advice for every error.
-fn manual_fetch_advice(dir: &Path, data_set: &str, host: &str) -> String {
+/// How to get the files by hand, or with a mirror when this build can download.
+fn manual_fetch_advice(dir: &Path, data_set: &str, host: &str, can_download: bool) -> String {
+    let mirror = if can_download {
+        format!(
+            "To fetch from a local copy or another host, set {MIRROR_ENV}=DIR_OR_URL (a folder or \
+             base URL holding the four .gz files, or `mnist/` and `fashion-mnist/` subfolders \
+             with them); or "
+        )
+    } else {
+        "Or ".to_owned()
+    };
     format!(
-        "To use a local copy or another host, set {MIRROR_ENV}=DIR_OR_URL (a folder or base URL \
-         holding the four .gz files, or `mnist/` and `fashion-mnist/` subfolders with them), or \
-         put the four files of {data_set} into {} yourself (from {host}, or any mirror); \
+        "{mirror}put the four files of {data_set} into {} yourself (from {host}, or any mirror); \
          {DATA_DIR_ENV} chooses another data directory. Inside the LENGTH repository, \
-         `cargo xtask fetch-data --from DIR_OR_URL` does the same.",
+         `cargo xtask fetch-data --from DIR_OR_URL` does this.",
         dir.display()
     )
 }
@@ -136,20 +143,17 @@ fn missing_message_when(path: &Path, data_set: DataSetName, can_download: bool) 
     let dir = path.parent().unwrap_or(Path::new("."));
     let host = data_set.public_hosts()[0];
     let why = if can_download {
-        format!(
-            "`from_dir` only reads; `load` fetches missing files (from ${MIRROR_ENV}, else the \
-             public hosts)."
-        )
+        "`from_dir` only reads; `load` fetches missing files (from the mirror below, else the \
+         public hosts)."
     } else {
-        "length-data was built without the `download` feature, so it cannot fetch it: enable the \
-         feature (the `length` crate enables it by default; for length-data itself, \
-         `features = [\"download\"]`), or put the files there."
-            .to_owned()
+        "length-data was built without the `download` feature, so it cannot fetch it (and \
+         LENGTH_DATA_MIRROR has no effect): enable the feature (the `length` crate enables it by \
+         default; for length-data itself, `features = [\"download\"]`)."
     };
     format!(
         "{} not found. {why} {}",
         path.display(),
-        manual_fetch_advice(dir, data_set.dir_name(), host)
+        manual_fetch_advice(dir, data_set.dir_name(), host, can_download)
     )
 }
 
@@ -178,7 +182,7 @@ fn unavailable_message(
         .parse::<DataSetName>()
         .map_or("the public hosts", |name| name.public_hosts()[0]);
     message.push('\n');
-    message.push_str(&manual_fetch_advice(dir, data_set, host));
+    message.push_str(&manual_fetch_advice(dir, data_set, host, true));
     message
 }
 
