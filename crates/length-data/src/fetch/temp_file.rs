@@ -112,7 +112,7 @@ pub(crate) fn remove_stale(dir: &Path, name: &str) {
             .ok()
             .and_then(|modified| modified.elapsed().ok())
             .unwrap_or_default();
-        let writer_gone = pid.is_some_and(|pid| process_is_gone(pid));
+        let writer_gone = pid.is_some_and(process_is_gone);
         if writer_gone || unchanged_for > STALE_AFTER {
             let _ = fs::remove_file(entry.path());
         }

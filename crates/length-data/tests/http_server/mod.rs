@@ -4,6 +4,8 @@
 //! itself: after `MAX_REQUESTS` requests, after `LIFETIME`, or when the test drops it. A slow or
 //! endless reply ends when the client hangs up, and after `LONGEST_REPLY` at the latest.
 
+#![allow(dead_code)] // each test binary uses some of the replies
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
