@@ -1,18 +1,4 @@
-//! When a download gives up, and how large it may grow.
-//!
-//! A transfer is abandoned, and the next source tried, when any of these happens:
-//!
-//! | limit | default | environment variable |
-//! |---|---|---|
-//! | **low speed**: fewer than `min_bytes_per_second` arrive, averaged over a window of `low_speed_window` (checked window after window; a read that waits a whole window counts too) | 1 KiB/s over 30 s | `LENGTH_FETCH_MIN_SPEED` (bytes per second), `LENGTH_FETCH_SPEED_WINDOW` (seconds) |
-//! | **deadline**: the file is not complete this long after the request | 60 s + size / (100 KiB/s): 8.7 min for MNIST's training images | `LENGTH_FETCH_DEADLINE` (seconds) |
-//! | **size cap**: the body grows beyond `2 · size + 1 MiB` | from the catalogued size | — |
-//!
-//! `size` is the file's decompressed size from the catalogue ([`KnownFile::size`]). A host may
-//! send the file compressed (a fifth of that for MNIST) or not; both fit under the cap, while an
-//! endless or absurd body is cut off there instead of filling the disk.
-//!
-//! [`KnownFile::size`]: crate::catalog::KnownFile::size
+//! [`FetchOptions`]: when a download gives up (low speed, deadline), and how large it may grow.
 
 use crate::error::DataError;
 use std::time::Duration;
@@ -31,7 +17,36 @@ const DEADLINE_RATE: u64 = 100 * 1024;
 /// The body cap's allowance beyond twice the expected size: 1 MiB.
 const CAP_MARGIN: u64 = 1024 * 1024;
 
-/// When downloads give up; see the [module docs](self).
+/// When a download gives up, and how large it may grow.
+///
+/// A transfer is abandoned, and the next source tried, when any of these happens:
+///
+/// | limit | default | environment variable |
+/// |---|---|---|
+/// | **low speed**: fewer than `min_bytes_per_second` arrive, averaged over a window of `low_speed_window` (checked window after window; a read that waits a whole window counts too) | 1 KiB/s over 30 s | `LENGTH_FETCH_MIN_SPEED` (bytes per second), `LENGTH_FETCH_SPEED_WINDOW` (seconds) |
+/// | **deadline**: the file is not complete this long after the request | 60 s + size / (100 KiB/s): 8.7 min for MNIST's training images | `LENGTH_FETCH_DEADLINE` (seconds) |
+/// | **size cap**: the body grows beyond `2 · size + 1 MiB` | from the catalogued size | — |
+///
+/// `size` is the file's decompressed size from the catalogue ([`KnownFile::size`]). A host may
+/// send the file compressed (a fifth of that for MNIST) or not; both fit under the cap, while an
+/// endless or absurd body is cut off there instead of filling the disk.
+///
+/// ```
+/// use length_data::DataSetName;
+/// use length_data::fetch::{FetchOptions, FetchPlan};
+/// use std::time::Duration;
+///
+/// // Give up on a host that sends less than 10 KiB/s over 5 s, or takes more than 2 minutes.
+/// let options = FetchOptions {
+///     min_bytes_per_second: 10 * 1024,
+///     low_speed_window: Duration::from_secs(5),
+///     deadline: Some(Duration::from_secs(120)),
+/// };
+/// let plan = FetchPlan::for_data_set(DataSetName::Mnist).with_options(options);
+/// assert_eq!(plan.options.deadline_for(47_040_016), Duration::from_secs(120));
+/// ```
+///
+/// [`KnownFile::size`]: crate::catalog::KnownFile::size
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchOptions {
     /// Give up when fewer bytes than this per second arrive, averaged over

@@ -14,6 +14,15 @@
 //! (60000,). Files are usually gzip-compressed; the reader recognises gzip by its first two bytes
 //! (0x1F 0x8B, which no IDX file starts with).
 //!
+//! The readers never trust the header: every size it claims is a checked product, compared with
+//! the bytes that really arrive before it is allocated, and a shape is accepted only if an array
+//! can have it. For untrusted files, the `*_limited` readers ([`parse_idx_limited`],
+//! [`read_idx_limited`], [`read_idx_file_limited`]) also take a **byte limit**: a header
+//! promising more data bytes than the limit is refused before anything is read, so no more than
+//! about the limit is inflated (decompressed) or allocated. A 1 MB gzip file of zeros can inflate
+//! to a gigabyte; with a limit it costs an error instead. The data sets' files are read with the
+//! limit of their catalogued size ([`KnownFile::size`](crate::catalog::KnownFile::size)).
+//!
 //! ```
 //! use length_data::idx::{parse_idx, IdxArray, IdxData, IdxType};
 //!

@@ -16,11 +16,7 @@
 //! [`ndarray`] array can have it (the product of its non-zero dimensions fits in `isize`), so
 //! [`IdxArray::to_f32_array`] never fails on what the reader returned.
 //!
-//! For untrusted files, the `*_limited` readers take a **byte limit**: a header promising more
-//! data bytes than the limit is refused before anything is read, so the reader never inflates
-//! (decompresses) or allocates more than about the limit. A 1 MB gzip file of zeros can inflate
-//! to a gigabyte; with a limit it costs an error instead. The data sets' files are read with a
-//! limit derived from their catalogued size (see [`crate::catalog::KnownFile::size`]).
+//! The `*_limited` readers take a byte limit (see the [`idx` module docs](super)).
 
 use super::{IdxArray, IdxData, IdxError, IdxType};
 use crate::error::DataError;
@@ -56,7 +52,7 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, IdxError> {
 }
 
 /// [`parse_idx`], refusing a header that promises more than `max_data_bytes` data bytes (see the
-/// [module docs](self)).
+/// [`idx` module docs](super)).
 ///
 /// ```
 /// use length_data::idx::{parse_idx_limited, IdxError};
