@@ -45,6 +45,7 @@ mod progress;
 mod stamp;
 mod temp_file;
 
+pub use crate::data_dir::MIRROR_ENV;
 pub use checksum::{content_sha256, sha256_hex};
 pub use options::{DEADLINE_ENV, FetchOptions, MIN_SPEED_ENV, SPEED_WINDOW_ENV};
 pub use progress::Progress;
@@ -57,8 +58,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 use temp_file::TempFile;
-
-pub use crate::data_dir::MIRROR_ENV;
 
 /// A place files can be fetched from.
 #[derive(Clone, Debug, PartialEq, Eq)]
