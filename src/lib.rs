@@ -58,6 +58,23 @@
 //! | command | what it shows |
 //! |---|---|
 //! | `cargo run --release --example custom_function` | a function of your own (a leaky ReLU): forward, backward, [`check_gradients`](autograd::check_gradients), then training a small network with it |
+//!
+//! ## Features
+//!
+//! - `download` (on by default): [`data`] fetches MNIST and Fashion-MNIST into the data
+//!   directory on first use (`$LENGTH_DATA_DIR`, else `.data/`), checks every file's SHA-256, and
+//!   tries the mirror named by `$LENGTH_DATA_MIRROR` (a folder or base URL) before the public
+//!   hosts. With `default-features = false`, nothing is downloaded: the files must already be
+//!   there, and the error says where to put them.
+//!
+//! ```no_run
+//! use length::data::{DataSet, Mnist, MnistOptions};
+//!
+//! // From any crate that depends on `length`: fetched and verified on first use.
+//! let mnist = Mnist::load(&MnistOptions { batch_size: 100, ..MnistOptions::default() })?;
+//! assert_eq!(mnist.train().len(), 600);
+//! # Ok::<(), length::data::DataError>(())
+//! ```
 
 pub use length_autograd as autograd;
 pub use length_data as data;

@@ -2,7 +2,9 @@
 //!
 //! Every file is checked by the SHA-256 of its decompressed content and placed atomically; files
 //! already present and valid are kept. The work is done by `length_data::fetch`, the same code
-//! the library uses to fetch on first use.
+//! the library uses to fetch on first use. Downloads give up on a stalled or crawling host and
+//! on an oversized body (`LENGTH_FETCH_MIN_SPEED`, `LENGTH_FETCH_SPEED_WINDOW`,
+//! `LENGTH_FETCH_DEADLINE`; see `length_data::fetch::FetchOptions`).
 //!
 //! ```text
 //! cargo xtask fetch-data                                   # both data sets from the public hosts
@@ -12,7 +14,7 @@
 
 use anyhow::Context;
 use length_data::DataSetName;
-use length_data::fetch::{self, FetchPlan, Outcome, Progress, Source};
+use length_data::fetch::{self, FetchOptions, FetchPlan, Outcome, Progress, Source};
 use std::path::PathBuf;
 
 /// Options of `cargo xtask fetch-data`.
@@ -56,7 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let data_dir = args.data_dir.unwrap_or_else(length_data::default_data_dir);
     println!("data directory: {}", data_dir.display());
     for &name in args.data_set.data_sets() {
-        let mut plan = FetchPlan::for_data_set(name);
+        let mut plan = FetchPlan::for_data_set(name).with_options(FetchOptions::from_env()?);
         if let Some(from) = &args.from {
             plan = plan.with_sources(vec![Source::parse(from)]);
         }

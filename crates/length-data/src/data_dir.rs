@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 /// The environment variable that overrides the data directory.
 pub const DATA_DIR_ENV: &str = "LENGTH_DATA_DIR";
 
+/// The environment variable naming a mirror (a folder or base URL holding the files) that the
+/// `download` feature tries before the public hosts.
+pub const MIRROR_ENV: &str = "LENGTH_DATA_MIRROR";
+
 /// The data directory used when `LENGTH_DATA_DIR` is not set, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = ".data";
 

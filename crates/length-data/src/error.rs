@@ -1,9 +1,11 @@
 //! The crate's error type: every way outside input (files, options, the network) can go wrong,
 //! each with a message that names the file and says what was expected and what was found.
 
+use crate::catalog::DataSetName;
+use crate::data_dir::{DATA_DIR_ENV, MIRROR_ENV};
 use crate::idx::IdxError;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why data could not be loaded or fetched.
 ///
@@ -42,23 +44,28 @@ pub enum DataError {
     /// An option has a value that cannot work.
     #[error("invalid option: {0}")]
     InvalidOption(String),
-    /// A data set file is not in the data directory, and downloading is not compiled in.
-    #[error(
-        "{} not found. Run `cargo xtask fetch-data` (add `--from DIR_OR_URL` for a local copy or \
-         mirror), or enable length-data's `download` feature to fetch it on first use",
-        path.display()
-    )]
+    /// A data set file is not in the folder it is read from: without the `download` feature
+    /// (nothing can fetch it), or from [`MnistLike::from_dir`](crate::MnistLike::from_dir)
+    /// (which only reads).
+    #[error("{}", missing_message(path, *data_set))]
     Missing {
         /// The file that should be there.
         path: PathBuf,
+        /// The data set it belongs to.
+        data_set: DataSetName,
     },
     /// No source could deliver a verified copy of a file.
-    #[error("{}", unavailable_message(file, attempts))]
+    #[error("{}", unavailable_message(file, dir, attempts, set_aside.as_deref()))]
     Unavailable {
         /// The file, as `<data set>/<file name>`.
         file: String,
+        /// The folder the file belongs in (`<data directory>/<data set>`).
+        dir: PathBuf,
         /// Every source tried, in order, and what went wrong there.
         attempts: Vec<Attempt>,
+        /// Where the file that was there before, with the wrong content, was kept (renamed
+        /// aside, not deleted), if there was one.
+        set_aside: Option<PathBuf>,
     },
 }
 
@@ -108,7 +115,54 @@ impl fmt::Display for FetchProblem {
     }
 }
 
-fn unavailable_message(file: &str, attempts: &[Attempt]) -> String {
+/// How to get the files by hand, or with a mirror when this build can download.
+fn manual_fetch_advice(dir: &Path, data_set: &str, host: &str, can_download: bool) -> String {
+    let mirror = if can_download {
+        format!(
+            "To fetch from a local copy or another host, set {MIRROR_ENV}=DIR_OR_URL (a folder or \
+             base URL holding the four .gz files, or `mnist/` and `fashion-mnist/` subfolders \
+             with them); or "
+        )
+    } else {
+        "Or ".to_owned()
+    };
+    format!(
+        "{mirror}put the four files of {data_set} into {} yourself (from {host}, or any mirror); \
+         {DATA_DIR_ENV} chooses another data directory. Inside the LENGTH repository, \
+         `cargo xtask fetch-data --from DIR_OR_URL` does this.",
+        dir.display()
+    )
+}
+
+fn missing_message(path: &Path, data_set: DataSetName) -> String {
+    missing_message_when(path, data_set, cfg!(feature = "download"))
+}
+
+/// [`missing_message`] of a build with or without the `download` feature.
+fn missing_message_when(path: &Path, data_set: DataSetName, can_download: bool) -> String {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let host = data_set.public_hosts()[0];
+    let why = if can_download {
+        "`from_dir` only reads; `load` fetches missing files (from the mirror below, else the \
+         public hosts)."
+    } else {
+        "length-data was built without the `download` feature, so it cannot fetch it (and \
+         LENGTH_DATA_MIRROR has no effect): enable the feature (the `length` crate enables it by \
+         default; for length-data itself, `features = [\"download\"]`)."
+    };
+    format!(
+        "{} not found. {why} {}",
+        path.display(),
+        manual_fetch_advice(dir, data_set.dir_name(), host, can_download)
+    )
+}
+
+fn unavailable_message(
+    file: &str,
+    dir: &Path,
+    attempts: &[Attempt],
+    set_aside: Option<&Path>,
+) -> String {
     let mut message = format!("could not fetch a verified copy of {file}; tried:");
     if attempts.is_empty() {
         message.push_str("\n  (no sources)");
@@ -116,11 +170,44 @@ fn unavailable_message(file: &str, attempts: &[Attempt]) -> String {
     for attempt in attempts {
         message.push_str(&format!("\n  - {}: {}", attempt.from, attempt.problem));
     }
-    message.push_str(
-        "\nWithout internet access, fetch from a local copy or a mirror: \
-         `cargo xtask fetch-data --from DIR_OR_URL`, or set the environment variable \
-         LENGTH_DATA_MIRROR=DIR_OR_URL (a folder or base URL holding the four .gz files, \
-         or `mnist/` and `fashion-mnist/` subfolders with them).",
-    );
+    if let Some(kept) = set_aside {
+        message.push_str(&format!(
+            "\nThe file that was in its place has the wrong content; it was kept as {} (delete \
+             it once a verified copy is in place).",
+            kept.display()
+        ));
+    }
+    let data_set = file.split('/').next().unwrap_or(file);
+    let host = data_set
+        .parse::<DataSetName>()
+        .map_or("the public hosts", |name| name.public_hosts()[0]);
+    message.push('\n');
+    message.push_str(&manual_fetch_advice(dir, data_set, host, true));
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::missing_message_when;
+    use crate::catalog::DataSetName;
+    use std::path::Path;
+
+    #[test]
+    fn a_build_without_downloads_says_so_and_where_the_files_go() {
+        let path = Path::new("/data/fashion-mnist/train-images-idx3-ubyte.gz");
+        let message = missing_message_when(path, DataSetName::FashionMnist, false);
+        for needed in [
+            "built without the `download` feature",
+            "put the four files of fashion-mnist into /data/fashion-mnist",
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "LENGTH_DATA_MIRROR",
+        ] {
+            assert!(
+                message.contains(needed),
+                "{needed:?} missing from: {message}"
+            );
+        }
+        let with_downloads = missing_message_when(path, DataSetName::FashionMnist, true);
+        assert!(!with_downloads.contains("without the `download` feature"));
+    }
 }

@@ -75,7 +75,9 @@ pub use catalog::{
     DataSetName, FileSet, KnownFile, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
     UnknownDataSet,
 };
-pub use data_dir::{DATA_DIR_ENV, DEFAULT_DATA_DIR, default_data_dir, workspace_data_dir};
+pub use data_dir::{
+    DATA_DIR_ENV, DEFAULT_DATA_DIR, MIRROR_ENV, default_data_dir, workspace_data_dir,
+};
 pub use data_set::DataSet;
 pub use error::{Attempt, DataError, FetchProblem};
 pub use mnist::{CLASSES, FashionMnist, Mnist, MnistLike, MnistOptions};

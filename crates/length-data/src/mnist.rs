@@ -25,7 +25,7 @@ use crate::catalog::{DataSetName, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_
 use crate::data_dir::default_data_dir;
 use crate::data_set::DataSet;
 use crate::error::DataError;
-use crate::idx::read_idx_file;
+use crate::idx::read_idx_file_limited;
 use crate::samples::Samples;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -100,8 +100,9 @@ pub struct MnistLike {
 
 impl MnistLike {
     /// Loads data set `name` from `options.data_dir` (or [`default_data_dir`]). With the
-    /// `download` feature, missing files are fetched first (see `fetch::ensure_available`);
-    /// without it they must be there already (`cargo xtask fetch-data`).
+    /// `download` feature, missing files are fetched first (see `fetch::ensure_available`:
+    /// from `$LENGTH_DATA_MIRROR` if set, else the public hosts); without it they must be there
+    /// already, and the error says where to put them.
     pub fn load(name: DataSetName, options: &MnistOptions) -> Result<Self, DataError> {
         options.batch_config().validate()?;
         let root = options.data_dir.clone().unwrap_or_else(default_data_dir);
@@ -124,7 +125,7 @@ impl MnistLike {
                 if !load {
                     return Ok(None);
                 }
-                read_split(&dir.join(images), &dir.join(labels)).map(Some)
+                read_split(name, &dir.join(images), &dir.join(labels)).map(Some)
             };
         let train = read_split(options.load_train, TRAIN_IMAGES, TRAIN_LABELS)?;
         let test = read_split(options.load_test, TEST_IMAGES, TEST_LABELS)?;
@@ -229,18 +230,25 @@ impl DataSet for MnistLike {
     }
 }
 
-/// Reads one split: an images file and a labels file.
-fn read_split(images: &Path, labels: &Path) -> Result<Samples, DataError> {
+/// Reads one split: an images file and a labels file, each with the byte limit of its
+/// catalogued size (a file claiming more is refused before it is inflated).
+fn read_split(name: DataSetName, images: &Path, labels: &Path) -> Result<Samples, DataError> {
     for path in [images, labels] {
         if !path.exists() {
             return Err(DataError::Missing {
                 path: path.to_owned(),
+                data_set: name,
             });
         }
     }
+    let read = |path: &Path| {
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+        let limit = name.file(&file_name).map_or(u64::MAX, |known| known.size);
+        read_idx_file_limited(path, limit)
+    };
     Samples::from_idx_named(
-        read_idx_file(images)?,
-        read_idx_file(labels)?,
+        read(images)?,
+        read(labels)?,
         &images.display().to_string(),
         &labels.display().to_string(),
     )

@@ -1,112 +1,18 @@
 //! The fetch path against real HTTP servers on 127.0.0.1 and local folders, with a small IDX set
 //! whose sums the tests compute themselves: good downloads, corrupted and interrupted ones
-//! (rejected, nothing left behind), mirrors tried in order, concurrent fetches.
+//! (rejected, nothing left behind), mirrors tried in order, concurrent fetches. Transfers that
+//! must be given up on are in `download_limits.rs`, files already in the data directory in
+//! `local_files.rs`.
 
 mod http_server;
+mod tiny_set;
 
-use flate2::Compression;
-use flate2::write::GzEncoder;
 use http_server::{Reply, Server};
-use length_data::fetch::{self, ExpectedFile, FetchPlan, Outcome, Progress, Source};
+use length_data::FetchProblem;
+use length_data::fetch::{self, Outcome, Progress, Source};
 use length_data::idx::{IdxArray, IdxData, read_idx_file};
-use length_data::{DataError, FetchProblem};
-use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-const IMAGES: &str = "tiny-images-idx3-ubyte.gz";
-const LABELS: &str = "tiny-labels-idx1-ubyte.gz";
-
-/// A small data set: 20 images of 4x4 and their labels, as gzip IDX files.
-struct TinySet {
-    images_gz: Vec<u8>,
-    labels_gz: Vec<u8>,
-    plan: FetchPlan,
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn tiny_set() -> TinySet {
-    let images = IdxArray::new(
-        vec![20, 4, 4],
-        IdxData::U8((0..320).map(|i| (i * 7 % 256) as u8).collect()),
-    );
-    let labels = IdxArray::new(vec![20], IdxData::U8((0..20).map(|i| i % 10).collect()));
-    let (images, labels) = (images.to_bytes(), labels.to_bytes());
-    TinySet {
-        images_gz: gzip(&images),
-        labels_gz: gzip(&labels),
-        plan: FetchPlan {
-            folder: "tiny".into(),
-            files: vec![
-                ExpectedFile {
-                    name: IMAGES.into(),
-                    sha256: sha256_hex(&images),
-                },
-                ExpectedFile {
-                    name: LABELS.into(),
-                    sha256: sha256_hex(&labels),
-                },
-            ],
-            sources: vec![],
-        },
-    }
-}
-
-/// The routes serving the tiny set under `prefix`.
-fn routes(set: &TinySet, prefix: &str) -> Vec<(String, Reply)> {
-    vec![
-        (
-            format!("{prefix}{IMAGES}"),
-            Reply::File(set.images_gz.clone()),
-        ),
-        (
-            format!("{prefix}{LABELS}"),
-            Reply::File(set.labels_gz.clone()),
-        ),
-    ]
-}
-
-/// Every file name in a folder, hidden ones included, sorted.
-fn listing(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
-/// The listing of a folder holding exactly these verified files (each with its note).
-fn verified_listing(files: &[&str]) -> Vec<String> {
-    let mut names: Vec<String> = files
-        .iter()
-        .flat_map(|f| [f.to_string(), format!(".{f}.verified")])
-        .collect();
-    names.sort();
-    names
-}
-
-fn unavailable(error: DataError) -> (String, Vec<length_data::Attempt>) {
-    match error {
-        DataError::Unavailable { file, attempts } => (file, attempts),
-        other => panic!("expected Unavailable, got {other}"),
-    }
-}
+use std::path::PathBuf;
+use tiny_set::*;
 
 #[test]
 fn a_good_download_is_verified_placed_and_not_fetched_again() {
@@ -325,15 +231,6 @@ fn when_nothing_can_be_fetched_the_error_lists_the_hosts_and_the_way_out() {
         matches!(attempts[2].problem, FetchProblem::Transfer(_)),
         "{message}"
     );
-}
-
-/// A local mirror laid out like `../shared/datasets`: `<dir>/tiny/<files>`.
-fn local_mirror(set: &TinySet) -> tempfile::TempDir {
-    let mirror = tempfile::tempdir().unwrap();
-    std::fs::create_dir(mirror.path().join("tiny")).unwrap();
-    std::fs::write(mirror.path().join("tiny").join(IMAGES), &set.images_gz).unwrap();
-    std::fs::write(mirror.path().join("tiny").join(LABELS), &set.labels_gz).unwrap();
-    mirror
 }
 
 #[test]

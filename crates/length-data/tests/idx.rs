@@ -4,7 +4,11 @@
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use length_data::DataError;
-use length_data::idx::{IdxArray, IdxData, IdxError, IdxType, parse_idx, read_idx, read_idx_file};
+use length_data::idx::{
+    IdxArray, IdxData, IdxError, IdxType, parse_idx, parse_idx_limited, read_idx, read_idx_file,
+    read_idx_file_limited, read_idx_limited,
+};
+use length_data::{DataSetName, Samples};
 use std::io::{self, Read, Write};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -170,6 +174,115 @@ fn overflowing_dimensions_are_rejected() {
     assert!(matches!(error, IdxError::TooLarge { .. }), "{error}");
     let error = read_idx(&gzip(&bytes)[..]).unwrap_err();
     assert!(matches!(error, IdxError::TooLarge { .. }), "{error}");
+}
+
+#[test]
+fn an_empty_array_of_unaddressable_shape_is_rejected_not_a_later_panic() {
+    // The header of issue 18: u8, shape (0, 2^32-1, 2^32-1): no data bytes are promised, but no
+    // array can have the shape (its non-zero dimensions multiply beyond isize::MAX), and
+    // `to_f32_array` panicked on what the reader had accepted.
+    let bytes = [
+        0x00, 0x00, 0x08, 0x03, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ];
+    for error in [
+        parse_idx(&bytes).unwrap_err(),
+        parse_idx(&gzip(&bytes)).unwrap_err(),
+        read_idx(OneByteAtATime(&bytes)).unwrap_err(),
+    ] {
+        assert!(matches!(error, IdxError::TooLarge { .. }), "{error}");
+    }
+}
+
+#[test]
+fn empty_arrays_of_addressable_shapes_are_read_and_convert() {
+    // Zeros among dimensions that still fit: (0, 65535, 65535) and (65536, 0, 4).
+    for dimensions in [[0u32, 0xFFFF, 0xFFFF], [0x10000, 0, 4]] {
+        let mut bytes = vec![0, 0, 0x08, 3];
+        for d in dimensions {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        let array = parse_idx(&bytes).unwrap();
+        assert_eq!(array.to_f32_array().len(), 0);
+        let labels = IdxArray::new(
+            vec![dimensions[0] as usize],
+            IdxData::U8(vec![0; dimensions[0] as usize]),
+        );
+        // Samples take them or refuse them with an error; they do not panic.
+        let _ = Samples::from_idx(array, labels);
+    }
+}
+
+#[test]
+#[should_panic(expected = "too large for an array")]
+fn an_unaddressable_shape_is_a_programmer_error() {
+    IdxArray::new(vec![0, usize::MAX, 2], IdxData::U8(vec![]));
+}
+
+#[test]
+fn a_byte_limit_refuses_a_header_before_anything_is_inflated() {
+    // A gzip bomb in miniature: 8 MiB of zeros compress to a few KiB.
+    let n = 8 * 1024 * 1024;
+    let bomb = gzip(&IdxArray::new(vec![n], IdxData::U8(vec![0; n])).to_bytes());
+    assert!(bomb.len() < 64 * 1024, "{} bytes", bomb.len());
+    for error in [
+        parse_idx_limited(&bomb, 1024 * 1024).unwrap_err(),
+        read_idx_limited(&bomb[..], 1024 * 1024).unwrap_err(),
+    ] {
+        assert!(
+            matches!(error, IdxError::OverLimit { bytes, limit: 1_048_576, .. } if bytes == n as u64),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("limit of 1048576 bytes"),
+            "{error}"
+        );
+    }
+    // At the limit, the same file is read.
+    assert_eq!(parse_idx_limited(&bomb, n as u64).unwrap().shape(), &[n]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb-idx1-ubyte.gz");
+    std::fs::write(&path, &bomb).unwrap();
+    let error = read_idx_file_limited(&path, 1000).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            DataError::Idx {
+                source: IdxError::OverLimit { .. },
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("bomb-idx1-ubyte.gz"), "{error}");
+}
+
+#[test]
+fn a_catalogued_file_larger_than_its_catalogued_size_is_refused_unread() {
+    // A "t10k-labels" file claiming 10 times MNIST's 10 000 labels: refused by its header, from
+    // the catalogue's size, before its 100 000 bytes are inflated.
+    let dir = tempfile::tempdir().unwrap();
+    let labels = IdxArray::new(vec![100_000], IdxData::U8(vec![1; 100_000]));
+    let images = IdxArray::new(vec![100_000, 1, 1], IdxData::U8(vec![0; 100_000]));
+    for (name, array) in [
+        (length_data::TEST_LABELS, &labels),
+        (length_data::TEST_IMAGES, &images),
+    ] {
+        std::fs::write(dir.path().join(name), gzip(&array.to_bytes())).unwrap();
+    }
+    let options = length_data::MnistOptions {
+        load_train: false,
+        ..length_data::MnistOptions::default()
+    };
+    let error = length_data::Mnist::from_dir(dir.path(), &options).unwrap_err();
+    let limit = DataSetName::Mnist
+        .file(length_data::TEST_LABELS)
+        .unwrap()
+        .size;
+    assert!(
+        matches!(&error, DataError::Idx { source: IdxError::OverLimit { limit: l, .. }, .. } if *l == limit),
+        "{error}"
+    );
 }
 
 #[test]

@@ -38,13 +38,23 @@ fn a_missing_file_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
     let error = Mnist::from_dir(dir.path(), &MnistOptions::default()).unwrap_err();
     assert!(
-        matches!(&error, DataError::Missing { path } if path.ends_with(TRAIN_IMAGES)),
+        matches!(&error, DataError::Missing { path, .. } if path.ends_with(TRAIN_IMAGES)),
         "{error}"
     );
-    assert!(
-        error.to_string().contains("cargo xtask fetch-data"),
-        "{error}"
-    );
+    // Advice that works from any crate: the mirror variable, the folder, a URL.
+    let message = error.to_string();
+    for needed in [
+        "LENGTH_DATA_MIRROR",
+        "LENGTH_DATA_DIR",
+        &dir.path().display().to_string(),
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "`load` fetches missing files",
+    ] {
+        assert!(
+            message.contains(needed),
+            "{needed:?} missing from: {message}"
+        );
+    }
 }
 
 #[test]

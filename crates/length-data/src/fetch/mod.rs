@@ -2,20 +2,32 @@
 //!
 //! For each file of a [`FetchPlan`]:
 //!
-//! 1. If the file is already there and the SHA-256 of its decompressed content is the expected
-//!    one, it stays ("already present"). A file with the wrong content is removed and fetched
-//!    again. ([`ensure_available`] skips the hashing when a note of an earlier verification
-//!    matches the file's size and modification time; see `stamp.rs`.)
-//! 2. Otherwise the sources are tried in order. Each delivers into a temporary file next to the
+//! 1. Temporary files that an earlier, killed run left behind are removed (see below).
+//! 2. If the file is already there and the SHA-256 of its decompressed content is the expected
+//!    one, it stays ("already present"). ([`ensure_available`] skips the hashing when a note of
+//!    an earlier verification matches the file's size and modification time; see `stamp.rs`.)
+//! 3. Otherwise the sources are tried in order. Each delivers into a temporary file next to the
 //!    target, whose content's SHA-256 is checked; only a verified file is renamed into place, in
-//!    one atomic step (see `temp_file.rs`). A wrong or incomplete file is deleted and the next
-//!    source is tried.
-//! 3. If no source delivers, the error lists every source tried and what went wrong there, and
-//!    says how to use a local copy (`--from`, `LENGTH_DATA_MIRROR`).
+//!    one atomic step (see `temp_file.rs`), replacing a wrong file that was there only then. A
+//!    wrong or incomplete download is deleted and the next source is tried. A download gives up
+//!    on a stalled or crawling host and on a body far larger than the file: see
+//!    [`FetchOptions`] for the low-speed limit, the deadline and the size cap, and the
+//!    environment variables that set them.
+//! 4. If no source delivers, a wrong file that was there is **kept**, renamed aside to
+//!    `<name>.corrupt-<seconds since 1970>` (so the next run does not stumble over it and nothing
+//!    the user had is lost), and the error lists every source tried, what went wrong there,
+//!    where the old file went, and how to use a local copy or mirror (`LENGTH_DATA_MIRROR`).
 //!
 //! The default sources are the mirror named by `LENGTH_DATA_MIRROR` (a folder or a base URL),
 //! then the public hosts. Because files appear only complete and verified, any number of
 //! processes may fetch into the same directory at the same time.
+//!
+//! **Interrupted runs.** A temporary file is deleted when its download fails or the fetching
+//! code unwinds (a drop guard). A process that is killed (Ctrl-C, which by default ends a Rust
+//! program without unwinding, or `kill -9`) cannot clean up, so its hidden
+//! `.<name>.<pid>-<n>-<nanos>.part` file stays until the next fetch into that folder removes it:
+//! a temporary file is stale when the process named in it no longer runs (where the system
+//! tells, as Linux's `/proc` does) or when it has not changed for a day.
 //!
 //! ```no_run
 //! use length_data::{fetch, DataSetName};
@@ -28,11 +40,14 @@
 
 mod checksum;
 mod http;
+mod options;
 mod progress;
 mod stamp;
 mod temp_file;
 
+pub use crate::data_dir::MIRROR_ENV;
 pub use checksum::{content_sha256, sha256_hex};
+pub use options::{DEADLINE_ENV, FetchOptions, MIN_SPEED_ENV, SPEED_WINDOW_ENV};
 pub use progress::Progress;
 
 use crate::catalog::DataSetName;
@@ -41,10 +56,8 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
 use temp_file::TempFile;
-
-/// The environment variable naming a mirror (folder or base URL) tried before the public hosts.
-pub const MIRROR_ENV: &str = "LENGTH_DATA_MIRROR";
 
 /// A place files can be fetched from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,13 +93,16 @@ impl Source {
     }
 }
 
-/// A file to fetch and the SHA-256 its decompressed content must have.
+/// A file to fetch, the SHA-256 its decompressed content must have, and its size.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedFile {
     /// File name, the same at the source and in the data directory.
     pub name: String,
     /// SHA-256 of the decompressed content, lowercase hex.
     pub sha256: String,
+    /// Bytes of the decompressed content: sets the download's size cap and default deadline
+    /// (see [`FetchOptions`]).
+    pub size: u64,
 }
 
 /// What to fetch, and from where: everything [`fetch`] needs, so tests can inject their own
@@ -99,11 +115,14 @@ pub struct FetchPlan {
     pub files: Vec<ExpectedFile>,
     /// Where to look, in order.
     pub sources: Vec<Source>,
+    /// When a download gives up.
+    pub options: FetchOptions,
 }
 
 impl FetchPlan {
     /// The four files of a known data set, from the default sources: the `LENGTH_DATA_MIRROR`
-    /// mirror if set, then the data set's public hosts.
+    /// mirror if set, then the data set's public hosts; with the default [`FetchOptions`]
+    /// ([`ensure_available`] and `cargo xtask fetch-data` apply [`FetchOptions::from_env`]).
     pub fn for_data_set(name: DataSetName) -> FetchPlan {
         let mirror = Source::mirror_from_env();
         let hosts = name
@@ -118,15 +137,22 @@ impl FetchPlan {
                 .map(|file| ExpectedFile {
                     name: file.name.to_owned(),
                     sha256: file.sha256.to_owned(),
+                    size: file.size,
                 })
                 .collect(),
             sources: mirror.into_iter().chain(hosts).collect(),
+            options: FetchOptions::default(),
         }
     }
 
     /// The same files, from these sources only.
     pub fn with_sources(self, sources: Vec<Source>) -> FetchPlan {
         FetchPlan { sources, ..self }
+    }
+
+    /// The same files and sources, giving up as `options` say.
+    pub fn with_options(self, options: FetchOptions) -> FetchPlan {
+        FetchPlan { options, ..self }
     }
 }
 
@@ -164,6 +190,7 @@ pub fn fetch(
 /// Makes sure the four files of `name` are in `<data_dir>/<name>/`, fetching the missing ones
 /// from the default sources ([`FetchPlan::for_data_set`]); returns that folder.
 ///
+/// The download limits come from the environment ([`FetchOptions::from_env`]).
 /// A file verified before is not hashed again while it is unchanged (a `.<name>.verified` note
 /// records its sum, size and modification time). Threads of one process fetch one at a time;
 /// several processes may fetch at once (see the [module docs](self)).
@@ -172,7 +199,7 @@ pub fn ensure_available(name: DataSetName, data_dir: &Path) -> Result<PathBuf, D
     let _turn = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let plan = FetchPlan::for_data_set(name);
+    let plan = FetchPlan::for_data_set(name).with_options(FetchOptions::from_env()?);
     fetch_checking(&plan, data_dir, Progress::auto(), Trust::Stamp)?;
     Ok(data_dir.join(&plan.folder))
 }
@@ -216,7 +243,8 @@ impl From<FetchProblem> for Failure {
     }
 }
 
-/// Keeps a valid file in place, or fetches it from the first source that delivers.
+/// Keeps a valid file in place, or fetches it from the first source that delivers. A wrong file
+/// in place is replaced only by a verified copy, or else kept aside.
 fn fetch_file(
     plan: &FetchPlan,
     file: &ExpectedFile,
@@ -224,9 +252,11 @@ fn fetch_file(
     progress: Progress,
     trust: Trust,
 ) -> Result<FileReport, DataError> {
+    temp_file::remove_stale(target_dir, &file.name);
     let target = target_dir.join(&file.name);
     let label = format!("{}/{}", plan.folder, file.name);
-    if target.exists() && keep_if_valid(&target, file, &label, progress, trust)? {
+    let wrong_file_present = target.exists() && !is_valid(&target, file, &label, progress, trust);
+    if target.exists() && !wrong_file_present {
         return Ok(FileReport {
             path: target,
             outcome: Outcome::AlreadyPresent,
@@ -244,45 +274,74 @@ fn fetch_file(
             });
         }
     }
+    let set_aside = if wrong_file_present {
+        let kept = set_aside(&target)?;
+        progress.line(&format!(
+            "{label}: no verified copy; the wrong file was kept as {}",
+            kept.display()
+        ));
+        Some(kept)
+    } else {
+        None
+    };
     Err(DataError::Unavailable {
         file: label,
+        dir: target_dir.to_owned(),
         attempts,
+        set_aside,
     })
 }
 
-/// Whether the file at `target` has the expected content. A file with other content is
-/// removed, to be fetched again.
-fn keep_if_valid(
+/// Whether the file at `target` has the expected content (it stays where it is either way).
+fn is_valid(
     target: &Path,
     file: &ExpectedFile,
     label: &str,
     progress: Progress,
     trust: Trust,
-) -> Result<bool, DataError> {
+) -> bool {
     if trust == Trust::Stamp && stamp::matches(target, &file.sha256) {
-        return Ok(true);
+        return true;
     }
     match content_sha256(target) {
         Ok(sum) if sum == file.sha256 => {
             stamp::write(target, &file.sha256);
-            return Ok(true);
+            return true;
         }
         Ok(sum) => progress.line(&format!(
             "{label}: present, but its content is wrong (SHA-256 {sum}, expected {}); \
-             fetching it again",
+             fetching a verified copy to replace it",
             file.sha256
         )),
         Err(error) => progress.line(&format!(
-            "{label}: present, but unreadable ({error}); fetching it again"
+            "{label}: present, but unreadable ({error}); fetching a verified copy to replace it"
         )),
     }
-    match fs::remove_file(target) {
-        Err(source) if source.kind() != io::ErrorKind::NotFound => Err(DataError::Io {
-            path: target.to_owned(),
-            source,
-        }),
-        _ => Ok(false),
-    }
+    false
+}
+
+/// Renames a wrong file at `target` to `<name>.corrupt-<seconds since 1970>` (with `-<n>` added
+/// if that exists), so it is neither lost nor read again; returns the new path.
+fn set_aside(target: &Path) -> Result<PathBuf, DataError> {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs());
+    let name = target
+        .file_name()
+        .expect("the target is a file in the data directory")
+        .to_string_lossy();
+    let kept = (0..)
+        .map(|n| match n {
+            0 => target.with_file_name(format!("{name}.corrupt-{seconds}")),
+            n => target.with_file_name(format!("{name}.corrupt-{seconds}-{n}")),
+        })
+        .find(|candidate| !candidate.exists())
+        .expect("some name is free");
+    fs::rename(target, &kept).map_err(|source| DataError::Io {
+        path: target.to_owned(),
+        source,
+    })?;
+    Ok(kept)
 }
 
 /// Tries one source: its places for the file in turn, the next only after a "not found".
@@ -306,7 +365,9 @@ fn try_source(
     for from in places {
         let result = match source {
             Source::Folder(_) => copy_verified(Path::new(&from), file, target, progress, label),
-            Source::Url(_) => download_verified(&from, file, target, progress, label),
+            Source::Url(_) => {
+                download_verified(&from, file, &plan.options, target, progress, label)
+            }
         };
         match result {
             Ok(()) => return Ok(Some(from)),
@@ -366,13 +427,14 @@ fn copy_verified(
 fn download_verified(
     url: &str,
     file: &ExpectedFile,
+    options: &FetchOptions,
     target: &Path,
     progress: Progress,
     label: &str,
 ) -> Result<(), Failure> {
     progress.line(&format!("{label}: downloading {url}"));
     let mut temp = new_temp(target, file)?;
-    http::download(url, temp.file(), progress, label)?;
+    http::download(url, temp.file(), file.size, options, progress, label)?;
     verify_and_place(temp, file, target)
 }
 

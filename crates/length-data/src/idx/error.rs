@@ -35,13 +35,30 @@ pub enum IdxError {
         /// The type code found.
         code: u8,
     },
-    /// The dimensions multiply to more bytes than any machine can address.
+    /// The dimensions multiply to more bytes than any machine can address, or (with zeros among
+    /// them) to a shape no array can have.
     #[error("IDX dimensions {shape:?} of {element_type} elements are too large to address")]
     TooLarge {
         /// The dimensions the header claims.
         shape: Vec<u32>,
         /// The element type the header claims.
         element_type: IdxType,
+    },
+    /// The header promises more data bytes than the limit the caller set for this input (see
+    /// [`read_idx_limited`](super::read_idx_limited)); nothing was read beyond the header.
+    #[error(
+        "IDX dimensions {shape:?} of {element_type} promise {bytes} data bytes, more than the \
+         limit of {limit} bytes set for this file"
+    )]
+    OverLimit {
+        /// The dimensions the header claims.
+        shape: Vec<usize>,
+        /// The element type the header claims.
+        element_type: IdxType,
+        /// Data bytes the header promises.
+        bytes: u64,
+        /// The most data bytes the caller accepts.
+        limit: u64,
     },
     /// Fewer data bytes than the header promises.
     #[error(

@@ -14,6 +14,15 @@
 //! (60000,). Files are usually gzip-compressed; the reader recognises gzip by its first two bytes
 //! (0x1F 0x8B, which no IDX file starts with).
 //!
+//! The readers never trust the header: every size it claims is a checked product, compared with
+//! the bytes that really arrive before it is allocated, and a shape is accepted only if an array
+//! can have it. For untrusted files, the `*_limited` readers ([`parse_idx_limited`],
+//! [`read_idx_limited`], [`read_idx_file_limited`]) also take a **byte limit**: a header
+//! promising more data bytes than the limit is refused before anything is read, so no more than
+//! about the limit is inflated (decompressed) or allocated. A 1 MB gzip file of zeros can inflate
+//! to a gigabyte; with a limit it costs an error instead. The data sets' files are read with the
+//! limit of their catalogued size ([`KnownFile::size`](crate::catalog::KnownFile::size)).
+//!
 //! ```
 //! use length_data::idx::{parse_idx, IdxArray, IdxData, IdxType};
 //!
@@ -33,7 +42,9 @@ mod read;
 mod write;
 
 pub use error::IdxError;
-pub use read::{parse_idx, read_idx, read_idx_file};
+pub use read::{
+    parse_idx, parse_idx_limited, read_idx, read_idx_file, read_idx_file_limited, read_idx_limited,
+};
 
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
@@ -180,8 +191,9 @@ impl IdxArray {
     ///
     /// # Panics
     ///
-    /// If the shape's product is not `data.len()`, if there are more than 255 dimensions, or if a
-    /// dimension exceeds `u32::MAX` (the format cannot record it).
+    /// If the shape's product is not `data.len()`, if there are more than 255 dimensions, if a
+    /// dimension exceeds `u32::MAX` (the format cannot record it), or if the product of the
+    /// non-zero dimensions does not fit in `isize` (no array can have that shape).
     pub fn new(shape: Vec<usize>, data: IdxData) -> IdxArray {
         let elements = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         assert_eq!(
@@ -189,6 +201,11 @@ impl IdxArray {
             Some(data.len()),
             "IdxArray::new: shape {shape:?} does not hold {} elements",
             data.len()
+        );
+        assert!(
+            is_addressable_shape(&shape),
+            "IdxArray::new: shape {shape:?} is too large for an array (its non-zero dimensions \
+             multiply beyond isize::MAX)"
         );
         assert!(
             shape.len() <= usize::from(u8::MAX),
@@ -222,9 +239,21 @@ impl IdxArray {
         (self.shape, self.data)
     }
 
-    /// The array converted to `f32` (see [`IdxData::to_f32_vec`]).
+    /// The array converted to `f32` (see [`IdxData::to_f32_vec`]). Never fails: the reader and
+    /// [`IdxArray::new`] accept only shapes an array can have.
     pub fn to_f32_array(&self) -> ArrayD<f32> {
         ArrayD::from_shape_vec(IxDyn(&self.shape), self.data.to_f32_vec())
-            .expect("an IdxArray's shape always matches its data")
+            .expect("IdxArray::new and the reader accept only shapes an array can have")
     }
+}
+
+/// Whether an [`ndarray`] array can have `shape`: the product of its non-zero dimensions fits in
+/// `isize` (ndarray's rule, so that every index and stride is addressable, even of an empty
+/// array such as (0, 2³²−1, 2³²−1)).
+fn is_addressable_shape(shape: &[usize]) -> bool {
+    shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .is_some_and(|n| n <= isize::MAX as usize)
 }

@@ -11,6 +11,12 @@
 //!
 //! After the promised bytes, the input must end: one more byte is "trailing garbage". Reading
 //! that last byte also makes the gzip decoder check the stream's CRC.
+//!
+//! Every dimension product is a checked multiplication, and a shape is accepted only if an
+//! [`ndarray`] array can have it (the product of its non-zero dimensions fits in `isize`), so
+//! [`IdxArray::to_f32_array`] never fails on what the reader returned.
+//!
+//! The `*_limited` readers take a byte limit (see the [`idx` module docs](super)).
 
 use super::{IdxArray, IdxData, IdxError, IdxType};
 use crate::error::DataError;
@@ -42,15 +48,27 @@ const FIRST_STEP: u64 = 64 * 1024;
 /// # Ok::<(), IdxError>(())
 /// ```
 pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, IdxError> {
+    parse_idx_limited(bytes, NO_LIMIT)
+}
+
+/// [`parse_idx`], refusing a header that promises more than `max_data_bytes` data bytes (see the
+/// [`idx` module docs](super)).
+///
+/// ```
+/// use length_data::idx::{parse_idx_limited, IdxError};
+///
+/// // A (2, 2) u8 array: 4 data bytes.
+/// let bytes = [0, 0, 0x08, 2, 0, 0, 0, 2, 0, 0, 0, 2, 10, 20, 30, 40];
+/// assert!(parse_idx_limited(&bytes, 4).is_ok());
+/// let error = parse_idx_limited(&bytes, 3).unwrap_err();
+/// assert!(matches!(error, IdxError::OverLimit { bytes: 4, limit: 3, .. }));
+/// ```
+pub fn parse_idx_limited(bytes: &[u8], max_data_bytes: u64) -> Result<IdxArray, IdxError> {
     if bytes.starts_with(&GZIP_MAGIC) {
-        read_decoded(MultiGzDecoder::new(bytes), Encoding::Gzip)
+        read_decoded(MultiGzDecoder::new(bytes), Encoding::Gzip, max_data_bytes)
     } else {
-        read_decoded(
-            bytes,
-            Encoding::Raw {
-                len: Some(bytes.len() as u64),
-            },
-        )
+        let len = Some(bytes.len() as u64);
+        read_decoded(bytes, Encoding::Raw { len }, max_data_bytes)
     }
 }
 
@@ -58,11 +76,25 @@ pub fn parse_idx(bytes: &[u8]) -> Result<IdxArray, IdxError> {
 ///
 /// The reader must end right after the array; more bytes are an error.
 pub fn read_idx<R: Read>(reader: R) -> Result<IdxArray, IdxError> {
-    read_sniffed(reader, None)
+    read_sniffed(reader, None, NO_LIMIT)
+}
+
+/// [`read_idx`], refusing a header that promises more than `max_data_bytes` data bytes: at most
+/// about that many bytes are decompressed or allocated, whatever the input claims.
+pub fn read_idx_limited<R: Read>(reader: R, max_data_bytes: u64) -> Result<IdxArray, IdxError> {
+    read_sniffed(reader, None, max_data_bytes)
 }
 
 /// Reads an IDX file, raw or gzip-compressed, such as `train-images-idx3-ubyte.gz`.
 pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray, DataError> {
+    read_idx_file_limited(path, NO_LIMIT)
+}
+
+/// [`read_idx_file`], refusing a header that promises more than `max_data_bytes` data bytes.
+pub fn read_idx_file_limited(
+    path: impl AsRef<Path>,
+    max_data_bytes: u64,
+) -> Result<IdxArray, DataError> {
     let path = path.as_ref();
     let io_error = |source| DataError::Io {
         path: path.to_owned(),
@@ -70,11 +102,14 @@ pub fn read_idx_file(path: impl AsRef<Path>) -> Result<IdxArray, DataError> {
     };
     let file = File::open(path).map_err(io_error)?;
     let len = file.metadata().map_err(io_error)?.len();
-    read_sniffed(BufReader::new(file), Some(len)).map_err(|source| DataError::Idx {
+    read_sniffed(BufReader::new(file), Some(len), max_data_bytes).map_err(|source| DataError::Idx {
         path: path.to_owned(),
         source,
     })
 }
+
+/// The limit of the unlimited readers: only what the machine can address.
+const NO_LIMIT: u64 = u64::MAX;
 
 /// How the bytes of the array are stored, and what is known about their number.
 #[derive(Clone, Copy)]
@@ -96,19 +131,27 @@ impl Encoding {
 }
 
 /// Looks at the first two bytes to choose between raw and gzip, then reads the array.
-fn read_sniffed<R: Read>(mut reader: R, raw_len: Option<u64>) -> Result<IdxArray, IdxError> {
+fn read_sniffed<R: Read>(
+    mut reader: R,
+    raw_len: Option<u64>,
+    max_data_bytes: u64,
+) -> Result<IdxArray, IdxError> {
     let mut head = [0u8; 2];
     let got = read_up_to(&mut reader, &mut head).map_err(IdxError::Io)?;
     let input = (&head[..got]).chain(reader);
     if head[..got] == GZIP_MAGIC {
-        read_decoded(MultiGzDecoder::new(input), Encoding::Gzip)
+        read_decoded(MultiGzDecoder::new(input), Encoding::Gzip, max_data_bytes)
     } else {
-        read_decoded(input, Encoding::Raw { len: raw_len })
+        read_decoded(input, Encoding::Raw { len: raw_len }, max_data_bytes)
     }
 }
 
 /// Reads header and elements from the decoded (decompressed) stream.
-fn read_decoded(mut input: impl Read, encoding: Encoding) -> Result<IdxArray, IdxError> {
+fn read_decoded(
+    mut input: impl Read,
+    encoding: Encoding,
+    max_data_bytes: u64,
+) -> Result<IdxArray, IdxError> {
     let mut magic = [0u8; 4];
     let got = read_up_to(&mut input, &mut magic).map_err(|e| encoding.error(e))?;
     if got < magic.len() {
@@ -154,6 +197,17 @@ fn read_decoded(mut input: impl Read, encoding: Encoding) -> Result<IdxArray, Id
         .map(|&d| usize::try_from(d))
         .collect::<Result<Vec<usize>, _>>()
         .map_err(|_| too_large())?;
+    if !super::is_addressable_shape(&shape) {
+        return Err(too_large()); // e.g. (0, 2³²−1, 2³²−1): no elements, but no array either
+    }
+    if expected > max_data_bytes {
+        return Err(IdxError::OverLimit {
+            shape,
+            element_type,
+            bytes: expected,
+            limit: max_data_bytes,
+        });
+    }
     let truncated = |found: u64| IdxError::Truncated {
         shape: shape.clone(),
         element_type,

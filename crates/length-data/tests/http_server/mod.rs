@@ -1,7 +1,10 @@
 //! A tiny HTTP/1.1 server for the download tests, on 127.0.0.1 only.
 //!
 //! It serves a fixed set of paths, one request per connection (`Connection: close`), and stops by
-//! itself: after `MAX_REQUESTS` requests, after `LIFETIME`, or when the test drops it.
+//! itself: after `MAX_REQUESTS` requests, after `LIFETIME`, or when the test drops it. A slow or
+//! endless reply ends when the client hangs up, and after `LONGEST_REPLY` at the latest.
+
+#![allow(dead_code)] // each test binary uses some of the replies
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -13,6 +16,7 @@ use std::time::{Duration, Instant};
 
 const MAX_REQUESTS: usize = 64;
 const LIFETIME: Duration = Duration::from_secs(30);
+const LONGEST_REPLY: Duration = Duration::from_secs(20);
 
 /// How the server answers one path.
 #[derive(Clone, Debug)]
@@ -23,6 +27,14 @@ pub enum Reply {
     CutOff { body: Vec<u8>, sent: usize },
     /// Sends the first `sent` bytes without a Content-Length, then hangs up (as if complete).
     CutOffUnannounced { body: Vec<u8>, sent: usize },
+    /// Announces the whole body, then sends `chunk` bytes of it every `every`: a crawling host.
+    Trickle {
+        body: Vec<u8>,
+        chunk: usize,
+        every: Duration,
+    },
+    /// Zeros without a Content-Length, as fast as the client takes them, without end.
+    Endless,
 }
 
 /// A running server; see the module docs.
@@ -114,10 +126,43 @@ fn answer(mut stream: TcpStream, routes: &HashMap<String, Reply>) -> Option<Stri
         Some(Reply::CutOffUnannounced { body, sent }) => {
             send(&mut stream, "200 OK", None, &body[..*sent])
         }
+        Some(Reply::Trickle { body, chunk, every }) => trickle(&mut stream, body, *chunk, *every),
+        Some(Reply::Endless) => endless(&mut stream),
         None => send(&mut stream, "404 Not Found", Some(9), b"not found"),
     };
     let _ = stream.shutdown(Shutdown::Both);
     Some(path)
+}
+
+/// Sends the head and then `body` a `chunk` at a time, one `every` so often.
+fn trickle(
+    stream: &mut TcpStream,
+    body: &[u8],
+    chunk: usize,
+    every: Duration,
+) -> std::io::Result<()> {
+    let started = Instant::now();
+    send(stream, "200 OK", Some(body.len()), &[])?;
+    for piece in body.chunks(chunk.max(1)) {
+        if started.elapsed() > LONGEST_REPLY {
+            break;
+        }
+        thread::sleep(every);
+        stream.write_all(piece)?; // fails once the client has hung up
+        stream.flush()?;
+    }
+    Ok(())
+}
+
+/// Sends zeros until the client hangs up (or `LONGEST_REPLY` passes).
+fn endless(stream: &mut TcpStream) -> std::io::Result<()> {
+    let started = Instant::now();
+    send(stream, "200 OK", None, &[])?;
+    let zeros = vec![0u8; 64 * 1024];
+    while started.elapsed() < LONGEST_REPLY {
+        stream.write_all(&zeros)?;
+    }
+    Ok(())
 }
 
 fn send(

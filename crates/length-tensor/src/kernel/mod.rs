@@ -37,7 +37,8 @@ pub enum KernelPath {
     Scalar,
     /// x86-64 AVX2 with FMA: 8 floats per register, 16 registers.
     Avx2,
-    /// x86-64 AVX-512F: 16 floats per register, 32 registers.
+    /// x86-64 AVX-512F (with FMA, which the narrow products use): 16 floats per register, 32
+    /// registers.
     Avx512,
 }
 
@@ -61,20 +62,29 @@ impl KernelPath {
             .find(|path| path.name().eq_ignore_ascii_case(name.trim()))
     }
 
-    /// Whether the CPU this process runs on can execute this path.
-    pub fn is_supported(self) -> bool {
+    /// Every CPU feature some code of this path is compiled with (its functions'
+    /// `#[target_feature(enable = ...)]`, in `kernel/` and `gemm/`): the path may run only where
+    /// the CPU has all of them. A test reads the sources to keep this list complete.
+    ///
+    /// ```
+    /// use length_tensor::KernelPath;
+    /// assert_eq!(KernelPath::Avx512.target_features(), &["avx512f", "fma"]);
+    /// assert!(KernelPath::Scalar.target_features().is_empty());
+    /// ```
+    pub fn target_features(self) -> &'static [&'static str] {
         match self {
-            KernelPath::Scalar => true,
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx2 => {
-                std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-            }
-            #[cfg(target_arch = "x86_64")]
-            KernelPath::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
-            #[cfg(not(target_arch = "x86_64"))]
-            KernelPath::Avx2 | KernelPath::Avx512 => false,
+            KernelPath::Scalar => &[],
+            KernelPath::Avx2 => &["avx2", "fma"],
+            KernelPath::Avx512 => &["avx512f", "fma"],
         }
+    }
+
+    /// Whether the CPU this process runs on can execute this path: it has every one of the
+    /// path's [`target_features`](KernelPath::target_features).
+    pub fn is_supported(self) -> bool {
+        self.target_features()
+            .iter()
+            .all(|&feature| cpu_has_feature(feature))
     }
 
     /// The fastest path this CPU supports.
@@ -102,6 +112,25 @@ impl KernelPath {
 impl fmt::Display for KernelPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Whether the CPU has the target feature `name` (one of the names
+/// [`KernelPath::target_features`] lists; `is_x86_feature_detected!` takes only literals).
+fn cpu_has_feature(name: &str) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        match name {
+            "avx2" => std::arch::is_x86_feature_detected!("avx2"),
+            "fma" => std::arch::is_x86_feature_detected!("fma"),
+            "avx512f" => std::arch::is_x86_feature_detected!("avx512f"),
+            other => unreachable!("KernelPath::target_features lists {other}, not detected here"),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = name;
+        false
     }
 }
 
@@ -408,3 +437,60 @@ macro_rules! run_of_tiles {
     };
 }
 pub(crate) use run_of_tiles;
+
+#[cfg(test)]
+mod tests {
+    use super::KernelPath;
+    use std::path::Path;
+
+    /// Every list of features enabled by a `target_feature` attribute in the crate's code (not
+    /// its comments), with the file it is in.
+    fn enabled_feature_lists(dir: &Path, found: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                enabled_feature_lists(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let code = text.lines().filter(|line| !line.trim().starts_with("//"));
+                for line in code {
+                    for piece in line.split("target_feature(enable = \"").skip(1) {
+                        let list = piece.split('"').next().unwrap().to_owned();
+                        found.push((path.display().to_string(), list));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_path_checks_every_feature_its_code_is_compiled_with() {
+        let mut found = Vec::new();
+        enabled_feature_lists(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.len() >= 6,
+            "the kernels' attributes were not found: {found:?}"
+        );
+        for (file, list) in found {
+            let features: Vec<&str> = list.split(',').map(str::trim).collect();
+            let path = if features.iter().any(|f| f.starts_with("avx512")) {
+                KernelPath::Avx512
+            } else if features.contains(&"avx2") {
+                KernelPath::Avx2
+            } else {
+                panic!("{file}: target features {list:?} belong to no kernel path");
+            };
+            for feature in features {
+                assert!(
+                    path.target_features().contains(&feature),
+                    "{file} compiles {path} code with {feature:?}, which {path} does not check \
+                     (it checks {:?})",
+                    path.target_features()
+                );
+            }
+        }
+    }
+}
