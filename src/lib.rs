@@ -10,6 +10,7 @@
 //! | [`layers`] | `length-layers` | `FullyConnected`, initializers, the MLP models |
 //! | [`optim`] | `length-optim` | SGD, momentum, Adam, AdamW and learning-rate schedules |
 //! | [`data`] | `length-data` | IDX files, MNIST, Fashion-MNIST, batching and downloading |
+//! | [`train`] | `length-train` | the training loop ([`Trainer`](train::Trainer)), callbacks, evaluation on a test set, checkpoints |
 //!
 //! See `ARCHITECTURE.md` at the repository root for how the crates fit together.
 //!
@@ -64,6 +65,7 @@ pub use length_data as data;
 pub use length_layers as layers;
 pub use length_optim as optim;
 pub use length_tensor as tensor;
+pub use length_train as train;
 
 /// The Rust code blocks of `README.md`, compiled and run by `cargo test --doc -p length`, so the
 /// README's examples cannot go stale.
