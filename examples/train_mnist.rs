@@ -41,7 +41,7 @@ impl Callbacks for Progress {
 
     fn on_step(&mut self, step: &StepReport) -> Flow {
         // Four lines per epoch, however long it is.
-        if step.iteration % (step.steps / 4).max(1) == 0 {
+        if step.iteration.is_multiple_of((step.steps / 4).max(1)) {
             println!(
                 "  step {:4}/{}: loss {:.4}, accuracy {:.4} so far",
                 step.iteration,
