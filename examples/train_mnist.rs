@@ -25,7 +25,8 @@ use length::data::{Mnist, MnistOptions, default_data_dir};
 use length::layers::{ActivatedMLP, Loss};
 use length::optim::{Sgd, StepDecay};
 use length::train::{
-    Callbacks, EpochReport, EpochStart, Flow, StepReport, Trainer, checkpoint, evaluate,
+    Callbacks, DEFAULT_TEST_BATCH_SIZE, EpochReport, EpochStart, Flow, StepReport, Trainer,
+    checkpoint, evaluate,
 };
 
 /// Prints a line when an epoch starts, a few during it, and its results at its end.
@@ -72,7 +73,10 @@ impl Callbacks for Progress {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let options = Options::from_args()?;
+    let options = Options::from_args().unwrap_or_else(|message| {
+        eprintln!("train_mnist: {message}");
+        std::process::exit(2)
+    });
 
     // 1. Data: LENGTH's MNIST options (batch size 64, pixels scaled to [0, 1], file order).
     println!("loading MNIST from {}", default_data_dir().display());
@@ -85,7 +89,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut model = ActivatedMLP::with_seed(1);
     let mut optimizer = Sgd::with_learning_rate(0.1);
     let schedule = StepDecay::notebook(0.1);
-    let untrained = evaluate(&model, test, 250, Loss::MeanSquaredError)?;
+    let untrained = evaluate(
+        &model,
+        test,
+        DEFAULT_TEST_BATCH_SIZE,
+        Loss::MeanSquaredError,
+    )?;
     println!("untrained: test accuracy {:.4}", untrained.accuracy);
 
     // 3. Train, testing after each epoch.
@@ -110,7 +119,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_fact("epochs", options.epochs.to_string())
         .save(&path)?;
     let loaded = checkpoint::load_mlp(&path)?; // an MLP, in evaluation mode
-    let reloaded = evaluate(&loaded.model, test, 250, Loss::MeanSquaredError)?;
+    let reloaded = evaluate(
+        &loaded.model,
+        test,
+        DEFAULT_TEST_BATCH_SIZE,
+        Loss::MeanSquaredError,
+    )?;
     println!(
         "saved {} ({}), loaded it back: test accuracy {:.4}",
         path.display(),
