@@ -23,7 +23,9 @@ use length::autograd::{
 use length::layers::Xavier;
 use length::optim::Sgd;
 use length::tensor::ndarray::{Array1, Array2, ArrayViewD, ArrayViewMutD, array};
-use length::tensor::{Matrix, Tensor, column_sums, matmul_a_b, matmul_a_bt, matmul_at_b};
+use length::tensor::{
+    Matrix, Tensor, as_matrix, column_sums, matmul_a_b, matmul_a_bt, matmul_at_b,
+};
 
 /// `y = x · Wᵀ + b`, with its weights stored as (outputs, inputs), as PyTorch's `nn.Linear`.
 struct Linear {
@@ -70,9 +72,9 @@ impl Layer for Linear {
         needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
         let x = inputs::matrix("Linear", inputs, 0).expect("forward checked x");
-        let g = length::tensor::as_matrix(output_gradient); // (samples, outputs)
+        let g = as_matrix(output_gradient); // (samples, outputs)
         self.gradients = Some((matmul_at_b(g, x), column_sums(g)));
-        // The network's input is a constant: no one needs its gradient, so it is not computed.
+        // ∂L/∂x only when asked: the first layer's x is a constant (the data), which needs none.
         let input_gradient =
             needs_gradient[0].then(|| matmul_a_b(g, self.weight.view()).into_dyn());
         vec![input_gradient]
