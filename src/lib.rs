@@ -10,6 +10,7 @@
 //! | [`layers`] | `length-layers` | `FullyConnected`, initializers, the MLP models |
 //! | [`optim`] | `length-optim` | SGD, momentum, Adam, AdamW and learning-rate schedules |
 //! | [`data`] | `length-data` | IDX files, MNIST, Fashion-MNIST, batching and downloading |
+//! | [`train`] | `length-train` | the training loop ([`Trainer`](train::Trainer)), callbacks, evaluation on a test set, checkpoints |
 //!
 //! See `ARCHITECTURE.md` at the repository root for how the crates fit together.
 //!
@@ -51,6 +52,65 @@
 //! }
 //! ```
 //!
+//! ## Training as a library call
+//!
+//! [`train::Trainer`] runs the loop of the steps above over epochs, with a learning-rate
+//! schedule, a test pass after each epoch and [`Callbacks`](train::Callbacks) to watch it. The
+//! same made-up digits, now as MNIST keeps its images (bytes, 28 x 28), in an
+//! [`MnistLike`](data::MnistLike) data set; the test images are dimmer than the training ones:
+//!
+//! ```
+//! use length::data::{DataSetName, MnistLike, MnistOptions, Samples};
+//! use length::layers::{ActivatedMLP, Loss};
+//! use length::optim::{Sgd, StepDecay};
+//! use length::train::{Callbacks, EpochReport, Flow, Trainer};
+//!
+//! /// Prints one line per epoch.
+//! struct PrintEpochs;
+//!
+//! impl Callbacks for PrintEpochs {
+//!     fn on_epoch_end(&mut self, epoch: &EpochReport) -> Flow {
+//!         let test = epoch.test.as_ref().expect("a test set is given");
+//!         println!(
+//!             "epoch {}: train loss {:.4}, test accuracy {:.3}",
+//!             epoch.epoch,
+//!             epoch.train.mean_loss(),
+//!             test.accuracy
+//!         );
+//!         Flow::Continue
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // 256 images of 28 x 28 bytes; each class is a bar of `brightness` at its own height.
+//!     let labels: Vec<u8> = (0..256).map(|i| (i % 10) as u8).collect();
+//!     let images = |brightness: u8| -> Vec<u8> {
+//!         let bar = |label: u8, pixel: usize| (pixel / 28) / 2 == usize::from(label) + 4;
+//!         let image = |&label: &u8| (0..784).map(move |p| if bar(label, p) { brightness } else { 0 });
+//!         labels.iter().flat_map(image).collect()
+//!     };
+//!     let train = Samples::new(images(255), labels.clone(), [28, 28])?;
+//!     let test = Samples::new(images(160), labels.clone(), [28, 28])?;
+//!     // LENGTH's options: batches of 64 in file order, pixels scaled to [0, 1].
+//!     let options = MnistOptions::default();
+//!     let data = MnistLike::from_samples(DataSetName::Mnist, Some(train), Some(test), &options)?;
+//!
+//!     let mut model = ActivatedMLP::new();
+//!     let mut optimizer = Sgd::with_learning_rate(0.1);
+//!     let schedule = StepDecay::notebook(0.1); // 0.1, then 0.01 from the second epoch
+//!     let report = Trainer::new(&data)
+//!         .epochs(2)
+//!         .schedule(&schedule)
+//!         .test_on(data.test_samples().unwrap(), Loss::MeanSquaredError)
+//!         .fit(&mut model, &mut optimizer, &mut PrintEpochs)?;
+//!
+//!     let last = report.epochs.last().unwrap();
+//!     assert_eq!((report.epochs.len(), last.steps), (2, 4)); // 256 images: 4 batches of 64
+//!     assert!(last.test.as_ref().unwrap().accuracy > 0.8); // 0.902 here; chance is 0.1
+//!     Ok(())
+//! }
+//! ```
+//!
 //! ## Examples
 //!
 //! Whole programs to copy from, in `examples/` at the repository root:
@@ -58,6 +118,9 @@
 //! | command | what it shows |
 //! |---|---|
 //! | `cargo run --release --example custom_function` | a function of your own (a leaky ReLU): forward, backward, [`check_gradients`](autograd::check_gradients), then training a small network with it |
+//! | `cargo run --release --example custom_layer` | a layer of your own (a `Linear` written from scratch): [`check_layer_gradients`](autograd::check_layer_gradients) on its input, weight and bias gradients, then training a small network of two with [`apply_layer`](autograd::Graph::apply_layer) |
+//! | `cargo run --release --example custom_optimizer` | optimizers of your own: RMSprop as an [`ElementwiseOptimizer`](autograd::ElementwiseOptimizer) (one rule, fused into `FullyConnected`'s backward pass) and a per-layer normalised descent through [`run_update_rule`](autograd::Optimizer::run_update_rule) alone |
+//! | `cargo run --release --example train_mnist` | the README's example as a whole program: MNIST (downloaded on first use), the notebook's `ActivatedMLP`, [`Trainer`](train::Trainer) with progress callbacks, a [`checkpoint`](train::checkpoint) saved and loaded back; `-- --epochs N --limit-batches N --save PATH` |
 //!
 //! ## Features
 //!
@@ -81,6 +144,7 @@ pub use length_data as data;
 pub use length_layers as layers;
 pub use length_optim as optim;
 pub use length_tensor as tensor;
+pub use length_train as train;
 
 /// The Rust code blocks of `README.md`, compiled and run by `cargo test --doc -p length`, so the
 /// README's examples cannot go stale.

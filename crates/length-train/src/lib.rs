@@ -13,7 +13,10 @@
 //! - [`checkpoint`]: save a model and load it back (safetensors, the architecture in the
 //!   metadata), refusing hostile or damaged files before allocating anything.
 //!
-//! See [`Trainer`] for a complete, runnable example.
+//! See [`Trainer`] for a complete, runnable example. Through the facade crate `length` this crate
+//! is `length::train`; `examples/train_mnist.rs` at the repository root is a whole program built
+//! on it (MNIST, the notebook's model, progress callbacks, a checkpoint saved and loaded back):
+//! `cargo run --release --example train_mnist`.
 
 pub mod callbacks;
 pub mod checkpoint;
