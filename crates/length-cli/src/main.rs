@@ -28,6 +28,7 @@ mod args;
 mod checkpoint;
 mod data;
 mod evaluate;
+mod exercise;
 mod governor;
 mod graph;
 mod image;
@@ -98,6 +99,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args).map(|()| ExitCode::SUCCESS),
         Command::Predict(args) => predict::run(args).map(|()| ExitCode::SUCCESS),
         Command::Graph(args) => graph::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Exercise(args) => exercise::run(args),
     };
     match result {
         Ok(code) => code,

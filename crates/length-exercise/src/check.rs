@@ -52,7 +52,7 @@ pub const TASKS: [Task; 5] = [
     },
     Task {
         number: 5,
-        name: "Adam (bonus)",
+        name: "Adam",
         file: "src/task5_adam.rs",
     },
 ];

@@ -121,6 +121,12 @@ fn task3_mean_squared_error() {
                 gradients.len()
             )
         });
+        let numerical = compute_numerical_gradient(
+            |p| loss(&p[0], Value::from(array![3u32, 0, 1])),
+            &[x.clone()],
+            &output_gradient,
+            1e-3,
+        );
         expect_gradient(
             "MeanSquaredError's backward with labels: the gradient of x",
             gradients[0].as_ref(),
