@@ -46,14 +46,6 @@ enum OptimizerName {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum InitArg {
-    /// Glorot/Xavier normal.
-    Xavier,
-    /// The notebook's normal(0, 0.01).
-    Length,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum DataSetArg {
     /// Handwritten digits.
     Mnist,
@@ -72,9 +64,9 @@ struct TrainArgs {
     /// Update rule.
     #[arg(long, value_enum, default_value_t = OptimizerName::Sgd)]
     optimizer: OptimizerName,
-    /// Weight initialization.
-    #[arg(long, value_enum, default_value_t = InitArg::Xavier)]
-    init: InitArg,
+    /// Weight initialization: xavier, or length (the notebook's normal(0, 0.01)).
+    #[arg(long, default_value_t = InitName::Xavier)]
+    init: InitName,
     /// Random seed of the initialization.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -125,10 +117,7 @@ fn train(args: &TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
     else {
         return Err("the data set was loaded without its training or test split".into());
     };
-    let init = match args.init {
-        InitArg::Xavier => InitName::Xavier,
-        InitArg::Length => InitName::Length,
-    };
+    let init = args.init;
     let mut model = ActivatedMLP::new(init, args.seed);
     let mut optimizer: Box<dyn Optimizer> = match args.optimizer {
         OptimizerName::Sgd => Box::new(Sgd::new(args.learning_rate)),

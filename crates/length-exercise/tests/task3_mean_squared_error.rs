@@ -123,7 +123,7 @@ fn task3_mean_squared_error() {
         });
         let numerical = compute_numerical_gradient(
             |p| loss(&p[0], Value::from(array![3u32, 0, 1])),
-            &[x.clone()],
+            std::slice::from_ref(&x),
             &output_gradient,
             1e-3,
         );

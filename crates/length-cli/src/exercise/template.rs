@@ -115,6 +115,7 @@ fn push_line(output: &mut String, line: &str) {
 }
 
 /// The number of solution regions in `source`.
+#[cfg(test)]
 pub fn count_regions(source: &str) -> usize {
     source
         .lines()
