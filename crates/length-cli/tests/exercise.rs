@@ -9,10 +9,13 @@
 //!
 //! The projects are generated into the target directory and built by cargo with one shared
 //! `CARGO_TARGET_DIR`, so the dependencies are compiled once and each project or wrong solution
-//! recompiles only the student's crate.
+//! recompiles only the student's crate. Cargo names a root package's artifacts without its path,
+//! so two projects in one target directory write the same files: the tests that build a project
+//! take turns ([`one_build_at_a_time`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
 
 use length_exercise::check::{REPORT_ENV, Status, TaskReport};
 
@@ -23,6 +26,14 @@ fn exercise_dir() -> PathBuf {
 
 fn shared_target() -> PathBuf {
     exercise_dir().join("target")
+}
+
+/// Held while a test builds and runs a project in the shared target directory.
+fn one_build_at_a_time() -> MutexGuard<'static, ()> {
+    static BUILDING: Mutex<()> = Mutex::new(());
+    BUILDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A path for a new project called `name` (removed first if an earlier run left it).
@@ -125,6 +136,7 @@ fn hints_come_one_more_each_time() {
 
 #[test]
 fn a_fresh_project_compiles_and_no_task_is_started() {
+    let _building = one_build_at_a_time();
     let dir = fresh("student");
     new_project(&dir, &[]);
     let sources = std::fs::read_to_string(dir.join("src/task1_sgd.rs")).unwrap();
@@ -146,6 +158,7 @@ fn a_fresh_project_compiles_and_no_task_is_started() {
 
 #[test]
 fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent() {
+    let _building = one_build_at_a_time();
     let dir = fresh("solved");
     new_project(&dir, &["--solved"]);
     let output = length()
@@ -187,6 +200,7 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|number| number.parse().ok())
         .unwrap_or_else(|| panic!("no test accuracy in {epoch:?}"));
+    println!("the solved project's training: {epoch}");
     assert!(accuracy >= 0.90, "{epoch}");
 }
 
@@ -239,6 +253,7 @@ const MUTANTS: [Mutant; 5] = [
 
 #[test]
 fn a_wrong_solution_of_each_task_is_caught_by_its_test() {
+    let _building = one_build_at_a_time();
     let dir = fresh("mutants");
     new_project(&dir, &["--solved"]);
     let report = exercise_dir().join("mutants-report.txt");
