@@ -136,8 +136,11 @@ fn train(args: &TrainArgs) -> Result<(), Box<dyn std::error::Error>> {
         test_samples.len()
     );
     println!(
-        "Optimizer {:?} lr={} schedule=step, init {init}, epochs {}, seed {}.",
-        args.optimizer, args.learning_rate, args.num_epochs, args.seed
+        "Optimizer {} lr={} schedule=step, init {init}, epochs {}, seed {}.",
+        format!("{:?}", args.optimizer).to_lowercase(),
+        args.learning_rate,
+        args.num_epochs,
+        args.seed
     );
 
     let mut best = (0.0, 0);

@@ -166,6 +166,13 @@ pub fn to_text(outcomes: &[Outcome], passed: usize) -> String {
         text.push_str(&format!("\n{}\n\n", error.message));
     }
     text.push_str(&format!("{passed} of {} tasks pass.\n", outcomes.len()));
+    if let Some(next) = outcomes.iter().find(|outcome| !outcome.passed()) {
+        text.push_str(&format!(
+            "Next: task {}, tested alone by `cargo test --release task{}`; stuck? `length \
+             exercise hint {}`.\n",
+            next.task.number, next.task.number, next.task.number
+        ));
+    }
     text
 }
 
@@ -237,7 +244,10 @@ mod tests {
             text.contains("not started (src/task4_relu.rs: Task 4 (forward): max(x, 0))"),
             "{text}"
         );
-        assert!(text.ends_with("1 of 5 tasks pass.\n"), "{text}");
+        assert!(
+            text.contains("\n1 of 5 tasks pass.\nNext: task 2, "),
+            "{text}"
+        );
         let json = to_json(&outcomes, 1);
         assert_eq!(json["passed"], 1);
         assert_eq!(json["tasks"][2]["status"], "failing");
