@@ -344,6 +344,6 @@ mod tests {
             published.contains("length-layers = { version = \"0.1.0\" }"),
             "{published}"
         );
-        assert!(!published.contains("path ="), "{published}");
+        assert!(!published.contains("{ path ="), "{published}");
     }
 }
