@@ -1,12 +1,13 @@
 //! The graph, across crates: LENGTH's `test_graph.py` ported with its numbers, the layer and
-//! function contract (`needs_optimizer`), the table of `visualize`, and the fixes over LENGTH
-//! (gradients of a value used twice are summed).
+//! function contract (layers are trained, functions are not), the table of `visualize`, and the
+//! fixes over LENGTH (gradients of a value used twice are summed).
 
 use length::autograd::functions::{
     Accuracy, Add, Dropout, MeanSquaredError, ReLU, Sigmoid, Softmax, SoftmaxCrossEntropy, Sum,
 };
 use length::autograd::{
-    AutogradError, Function, Graph, LayerId, Optimizer, assert_allclose, compute_numerical_gradient,
+    AutogradError, Function, Graph, LayerId, LearningRate, Optimizer, assert_allclose,
+    compute_numerical_gradient,
 };
 use length::layers::{ActivatedMLP, FullyConnected, Loss, MLP, Model, Xavier};
 use length::tensor::{Labels, Tensor};
@@ -19,7 +20,9 @@ impl Optimizer for Sgd {
     fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], _layer: LayerId) -> Vec<Tensor> {
         gradients.iter().map(|g| g.mapv(|v| v * self.0)).collect()
     }
+}
 
+impl LearningRate for Sgd {
     fn learning_rate(&self) -> f32 {
         self.0
     }
@@ -85,7 +88,7 @@ fn backward_with_a_layer_distributes_gradients() -> Result<(), AutogradError> {
     let mut graph = Graph::new();
     let x = graph.input(data.clone());
     let labels = graph.labels(array![1, 1]);
-    let scores = graph.apply(&mut layer, &[x])?;
+    let scores = graph.apply_layer(&mut layer, &[x])?;
     let loss = graph.apply(SoftmaxCrossEntropy, &[scores, labels])?;
     graph.backward(loss, &mut optimizer);
     assert!(graph.gradient(labels).is_none());
@@ -103,7 +106,7 @@ fn backward_with_a_layer_distributes_gradients() -> Result<(), AutogradError> {
     let mut graph = Graph::new();
     let x = graph.input(data);
     let labels = graph.labels(array![0, 1]);
-    let scores = graph.apply(&mut layer, &[x])?;
+    let scores = graph.apply_layer(&mut layer, &[x])?;
     let loss = graph.apply(SoftmaxCrossEntropy, &[scores, labels])?;
     graph.backward(loss, &mut optimizer);
     assert!(graph.gradient(labels).is_none());
@@ -147,9 +150,9 @@ fn graph_gradients_match_the_numerical_gradient_of_a_network() -> Result<(), Aut
     let mut graph = Graph::new();
     let x = graph.input(data.clone());
     let t = graph.labels(labels.clone());
-    let h = graph.apply(&mut fc1, &[x])?;
+    let h = graph.apply_layer(&mut fc1, &[x])?;
     let h = graph.apply(ReLU, &[h])?;
-    let h = graph.apply(&mut fc2, &[h])?;
+    let h = graph.apply_layer(&mut fc2, &[h])?;
     let loss = graph.apply(SoftmaxCrossEntropy, &[h, t])?;
     graph.backward_gradients_only(loss);
     let analytic = graph.gradient(x).unwrap().clone();
@@ -160,9 +163,9 @@ fn graph_gradients_match_the_numerical_gradient_of_a_network() -> Result<(), Aut
             let mut graph = Graph::new();
             let x = graph.input(inputs[0].clone());
             let t = graph.labels(labels.clone());
-            let h = graph.apply(&mut fc1, &[x]).unwrap();
+            let h = graph.apply_layer(&mut fc1, &[x]).unwrap();
             let h = graph.apply(ReLU, &[h]).unwrap();
-            let h = graph.apply(&mut fc2, &[h]).unwrap();
+            let h = graph.apply_layer(&mut fc2, &[h]).unwrap();
             let loss = graph.apply(SoftmaxCrossEntropy, &[h, t]).unwrap();
             graph.value(loss).clone()
         },
@@ -184,20 +187,20 @@ fn backward_trains_and_gradients_only_does_not() -> Result<(), AutogradError> {
     let mut graph = Graph::new();
     let x = graph.constant(data.clone());
     let t = graph.labels(array![0, 1, 1]);
-    let y = graph.apply(&mut layer, &[x])?;
+    let y = graph.apply_layer(&mut layer, &[x])?;
     let loss = graph.apply(MeanSquaredError, &[y, t])?;
     graph.backward_gradients_only(loss);
     assert!(graph.gradient(x).is_none(), "a constant gets no gradient");
     drop(graph);
     assert_eq!(layer.stored_weights(), before);
-    let weight_gradient = layer.weight_gradient().to_owned();
-    let bias_gradient = layer.bias_gradient().to_owned();
+    let weight_gradient = layer.weight_gradient().expect("kept").to_owned();
+    let bias_gradient = layer.bias_gradient().expect("kept").to_owned();
     assert!(weight_gradient.iter().any(|&g| g != 0.0));
 
     let mut graph = Graph::new();
     let x = graph.constant(data);
     let t = graph.labels(array![0, 1, 1]);
-    let y = graph.apply(&mut layer, &[x])?;
+    let y = graph.apply_layer(&mut layer, &[x])?;
     let loss = graph.apply(MeanSquaredError, &[y, t])?;
     graph.backward(loss, &mut Sgd(0.5));
     drop(graph);
@@ -209,38 +212,75 @@ fn backward_trains_and_gradients_only_does_not() -> Result<(), AutogradError> {
     Ok(())
 }
 
-#[test]
-fn every_function_and_layer_reports_whether_it_needs_an_optimizer() {
-    let functions: Vec<(Box<dyn Function>, bool)> = vec![
-        (Box::new(Add), false),
-        (Box::new(Sum), false),
-        (Box::new(ReLU), false),
-        (Box::new(Sigmoid), false),
-        (Box::new(Softmax), false),
-        (Box::new(SoftmaxCrossEntropy), false),
-        (Box::new(MeanSquaredError), false),
-        (Box::new(Accuracy), false),
-        (Box::new(Dropout::new(0.5, 0).unwrap()), false),
-        (Box::new(Loss::MeanSquaredError), false),
-        (Box::new(Loss::SoftmaxCrossEntropy), false),
-        (
-            Box::new(FullyConnected::new(3, 2, &mut Xavier::new(0))),
-            true,
-        ),
-    ];
-    for (mut function, is_layer) in functions {
-        let name = function.name().to_string();
-        assert_eq!(function.needs_optimizer(), is_layer, "{name}");
-        assert_eq!(function.as_layer().is_some(), is_layer, "{name}");
-        assert_eq!(function.as_layer_mut().is_some(), is_layer, "{name}");
-        // Borrowed, as a graph holds layers, the answer is the same.
-        let borrowed: &mut dyn Function = &mut *function;
-        assert_eq!(
-            <&mut dyn Function as Function>::needs_optimizer(&borrowed),
-            is_layer,
-            "{name}"
-        );
+/// SGD that counts the layer updates it computes.
+struct Counting(Sgd, usize);
+
+impl Optimizer for Counting {
+    fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
+        self.1 += 1;
+        self.0.run_update_rule(gradients, layer)
     }
+}
+
+impl LearningRate for Counting {
+    fn learning_rate(&self) -> f32 {
+        self.0.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, learning_rate: f32) {
+        self.0.set_learning_rate(learning_rate);
+    }
+}
+
+#[test]
+fn layers_are_trained_and_functions_are_not() -> Result<(), AutogradError> {
+    let functions: Vec<Box<dyn Function>> = vec![
+        Box::new(Add),
+        Box::new(Sum),
+        Box::new(ReLU),
+        Box::new(Sigmoid),
+        Box::new(Softmax),
+        Box::new(Dropout::new(0.5, 0).unwrap()),
+    ];
+    let data = uniform(3, 4, 7);
+    let mut optimizer = Counting(Sgd(0.1), 0);
+    for mut function in functions {
+        let name = function.name().to_string();
+        let mut graph = Graph::new();
+        let x = graph.input(data.clone());
+        let inputs = if name == "Add" { vec![x, x] } else { vec![x] };
+        let y = graph.apply(&mut *function, &inputs)?;
+        let loss = graph.apply(Sum, &[y])?;
+        graph.backward(loss, &mut optimizer);
+        assert_eq!(optimizer.1, 0, "{name} asked the optimizer for an update");
+    }
+    for loss_function in [Loss::MeanSquaredError, Loss::SoftmaxCrossEntropy] {
+        let mut graph = Graph::new();
+        let x = graph.input(data.clone());
+        let t = graph.labels(array![0, 1, 3]);
+        let loss = graph.apply(loss_function, &[x, t])?;
+        graph.backward(loss, &mut optimizer);
+        assert_eq!(optimizer.1, 0, "{loss_function:?} asked for an update");
+    }
+    let mut graph = Graph::new();
+    let x = graph.input(data.clone());
+    let t = graph.labels(array![0, 1, 3]);
+    let accuracy = graph.apply(Accuracy, &[x, t])?;
+    graph.backward(accuracy, &mut optimizer);
+    assert_eq!(optimizer.1, 0, "Accuracy asked for an update");
+    // A layer is recorded with `apply_layer` (`graph.apply(&mut layer, ..)` does not compile)
+    // and updated once per backward pass.
+    let mut layer = FullyConnected::new(4, 2, &mut Xavier::new(0));
+    let before = layer.stored_weights().to_owned();
+    let mut graph = Graph::new();
+    let x = graph.constant(data);
+    let y = graph.apply_layer(&mut layer, &[x])?;
+    let loss = graph.apply(Sum, &[y])?;
+    graph.backward(loss, &mut optimizer);
+    drop(graph);
+    assert_eq!(optimizer.1, 1, "FullyConnected was not updated once");
+    assert_ne!(layer.stored_weights(), before);
+    Ok(())
 }
 
 #[test]

@@ -10,6 +10,7 @@
 
 use length_tensor::Tensor;
 
+use crate::graph::Step;
 use crate::{Graph, NodeId, Optimizer, Value, pool};
 
 impl Graph<'_> {
@@ -56,7 +57,7 @@ impl Graph<'_> {
             };
             needs_gradient.clear();
             needs_gradient.extend(op.inputs.iter().map(|id| nodes[id.0].needs_gradient));
-            let is_layer = op.function.needs_optimizer();
+            let is_layer = matches!(op.step, Step::Layer(_));
             if !is_layer && !needs_gradient.contains(&true) {
                 continue; // nothing to compute: no input wants a gradient, no parameters
             }
@@ -64,41 +65,38 @@ impl Graph<'_> {
             let Value::Tensor(output_value) = &nodes[op.output.0].value else {
                 unreachable!("functions always output tensors")
             };
-            // A layer that can apply the optimizer's step while computing its gradients does
-            // both at once; otherwise backward, then the update below.
-            let combined = match (optimizer.as_deref_mut(), op.function.as_layer_mut()) {
-                (Some(optimizer), Some(layer)) => layer.backward_and_update(
-                    &inputs,
-                    output_value,
-                    output_gradient,
-                    &needs_gradient,
-                    optimizer,
-                ),
-                _ => None,
-            };
-            let updated = combined.is_some();
-            let gradients = match combined {
-                Some(gradients) => gradients,
-                None => {
-                    op.function
-                        .backward(&inputs, output_value, output_gradient, &needs_gradient)
+            let gradients = match (&mut op.step, optimizer.as_deref_mut()) {
+                (Step::Function(function), _) => {
+                    function.backward(&inputs, output_value, output_gradient, &needs_gradient)
                 }
+                (Step::Layer(layer), None) => {
+                    layer.backward(&inputs, output_value, output_gradient, &needs_gradient)
+                }
+                // A layer that can apply the optimizer's step while computing its gradients does
+                // both at once; otherwise backward, then the update.
+                (Step::Layer(layer), Some(optimizer)) => layer
+                    .backward_and_update(
+                        &inputs,
+                        output_value,
+                        output_gradient,
+                        &needs_gradient,
+                        optimizer,
+                    )
+                    .unwrap_or_else(|| {
+                        let gradients =
+                            layer.backward(&inputs, output_value, output_gradient, &needs_gradient);
+                        layer.update(optimizer);
+                        gradients
+                    }),
             };
             assert_eq!(
                 gradients.len(),
                 op.inputs.len(),
                 "{}::backward returned {} gradients for {} inputs",
-                op.function.name(),
+                op.step.name(),
                 gradients.len(),
                 op.inputs.len()
             );
-            if let (false, Some(optimizer), Some(layer)) = (
-                updated,
-                optimizer.as_deref_mut(),
-                op.function.as_layer_mut(),
-            ) {
-                layer.update(optimizer);
-            }
 
             for (&input, gradient) in op.inputs.iter().zip(gradients) {
                 let node = &mut self.nodes[input.0];
@@ -113,7 +111,7 @@ impl Graph<'_> {
                     gradient.shape(),
                     node.value.shape(),
                     "{}::backward returned a gradient of shape {:?} for an input of shape {:?}",
-                    op.function.name(),
+                    op.step.name(),
                     gradient.shape(),
                     node.value.shape()
                 );

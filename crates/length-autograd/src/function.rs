@@ -7,17 +7,20 @@
 
 use length_tensor::Tensor;
 
-use crate::{AutogradError, Layer, Value};
+#[cfg(doc)]
+use crate::Layer;
+use crate::{AutogradError, Value};
 
-/// One differentiable step of a computation, such as ReLU or a loss.
+/// One differentiable step of a computation without parameters, such as ReLU or a loss.
 ///
-/// Implement `name`, `forward` and `backward`; a function with trainable parameters is a
-/// [`Layer`] and also overrides [`as_layer`](Function::as_layer) and
-/// [`as_layer_mut`](Function::as_layer_mut).
+/// Implement `name`, `forward` and `backward`. A step with trainable parameters is a [`Layer`]
+/// instead, a trait of its own that the graph records with
+/// [`Graph::apply_layer`](crate::Graph::apply_layer), so that the backward pass trains it: a
+/// layer passed to [`Graph::apply`](crate::Graph::apply) does not compile.
 ///
 /// Functions are applied to nodes with [`Graph::apply`](crate::Graph::apply), either by value
 /// (`graph.apply(ReLU, &[h])`, the graph keeps it until the backward pass) or by mutable
-/// reference (`graph.apply(&mut layer, &[x])`, the graph borrows it), thanks to the blanket
+/// reference (`graph.apply(&mut dropout, &[h])`, the graph borrows it), thanks to the blanket
 /// implementation for `&mut F`.
 ///
 /// Here is a function of your own, `y = 3·x`, and its gradient check:
@@ -54,6 +57,12 @@ use crate::{AutogradError, Layer, Value};
 /// let output_gradient = array![[1.0f32, 2.0], [-1.0, 0.5]].into_dyn();
 /// check_gradients(&mut Triple, &[x], &output_gradient, Tolerance::default()).unwrap();
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a `Function`",
+    label = "not a `Function`",
+    note = "if `{Self}` is a `Layer` (a function with parameters), record it with \
+            `graph.apply_layer(&mut layer, &[x])`, so that the backward pass trains it"
+)]
 pub trait Function {
     /// The name shown by [`Graph::visualize`](crate::Graph::visualize), LENGTH's `name`
     /// (e.g. `"ReLU"`, `"FullyConnected"`).
@@ -77,9 +86,6 @@ pub trait Function {
     /// Return `None` for inputs that get no gradient (integer labels, or every input of a
     /// function that is not differentiable, like accuracy). Each `Some` must have the shape of
     /// its input.
-    ///
-    /// A [`Layer`] also computes the gradients of its parameters here and keeps them; the graph
-    /// then hands them to the optimizer.
     fn backward(
         &mut self,
         inputs: &[&Value],
@@ -87,27 +93,10 @@ pub trait Function {
         output_gradient: &Tensor,
         needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>>;
-
-    /// This function as a [`Layer`], if it has parameters. The default says it has none.
-    fn as_layer(&self) -> Option<&dyn Layer> {
-        None
-    }
-
-    /// This function as a mutable [`Layer`], so the backward pass can hand it the optimizer.
-    /// The default says it has no parameters.
-    fn as_layer_mut(&mut self) -> Option<&mut dyn Layer> {
-        None
-    }
-
-    /// Whether the backward pass must hand this function an optimizer: true exactly for layers
-    /// (LENGTH's `needs_optimizer`).
-    fn needs_optimizer(&self) -> bool {
-        self.as_layer().is_some()
-    }
 }
 
-/// A borrowed function is a function, so a graph can borrow a layer that lives in a model
-/// (`graph.apply(&mut fc1, &[x])`) instead of owning it.
+/// A borrowed function is a function, so a graph can borrow a function that keeps state across
+/// steps (`graph.apply(&mut dropout, &[h])`) instead of owning it.
 impl<F: Function + ?Sized> Function for &mut F {
     fn name(&self) -> &str {
         (**self).name()
@@ -125,17 +114,5 @@ impl<F: Function + ?Sized> Function for &mut F {
         needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
         (**self).backward(inputs, output, output_gradient, needs_gradient)
-    }
-
-    fn as_layer(&self) -> Option<&dyn Layer> {
-        (**self).as_layer()
-    }
-
-    fn as_layer_mut(&mut self) -> Option<&mut dyn Layer> {
-        (**self).as_layer_mut()
-    }
-
-    fn needs_optimizer(&self) -> bool {
-        (**self).needs_optimizer()
     }
 }

@@ -15,14 +15,15 @@
 //! `f64`, and each is divided by the step actually taken (`x + ε` and `x − ε` rounded to `f32`),
 //! not by the nominal `2ε`.
 //!
-//! LENGTH's `compute_numerical_gradient` and `assert_allclose` are here as public API, and
+//! LENGTH's `compute_numerical_gradient` and `assert_allclose` are here as public API;
 //! [`check_gradients`] runs the whole check for a [`Function`] you wrote yourself (see the
-//! example on [`Function`]).
+//! example on [`Function`]), and [`check_layer_gradients`] for a [`Layer`], whose parameter
+//! gradients it checks too (see the example on [`Layer`]).
 
 use length_tensor::Tensor;
 use ndarray::{AsArray, Dimension, IxDyn};
 
-use crate::{Function, Value};
+use crate::{Function, Layer, Value};
 
 /// The step and the tolerances of a gradient check; the defaults are LENGTH's.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -226,8 +227,98 @@ pub fn check_gradients<F: Function + ?Sized>(
     let output = function
         .forward(&refs)
         .map_err(|error| format!("{name}: forward failed: {error}"))?;
-    let needs_gradient: Vec<bool> = inputs.iter().map(|v| v.as_tensor().is_some()).collect();
-    let analytic = function.backward(&refs, &output, output_gradient, &needs_gradient);
+    let analytic = function.backward(&refs, &output, output_gradient, &tensors_only(inputs));
+    check_input_gradients(
+        &name,
+        &mut |values| function.forward(values),
+        inputs,
+        &analytic,
+        output_gradient,
+        tolerance,
+    )
+}
+
+/// Checks `layer`'s backward pass against numerical gradients: the gradients of its inputs as
+/// [`check_gradients`] does, and those of its parameters
+/// ([`Layer::parameter_gradients`]), each parameter element moved by `±tolerance.eps` through
+/// [`Layer::parameters_mut`] (and put back afterwards).
+///
+/// Use [`Tolerance::default`], LENGTH's, unless the layer sums many products in `f32`; see the
+/// example on [`Layer`]. Returns a report naming the input or parameter whose gradient is wrong.
+pub fn check_layer_gradients<L: Layer + ?Sized>(
+    layer: &mut L,
+    inputs: &[Value],
+    output_gradient: &Tensor,
+    tolerance: Tolerance,
+) -> Result<(), String> {
+    let name = layer.name().to_string();
+    let refs: Vec<&Value> = inputs.iter().collect();
+    let output = layer
+        .forward(&refs)
+        .map_err(|error| format!("{name}: forward failed: {error}"))?;
+    let analytic = layer.backward(&refs, &output, output_gradient, &tensors_only(inputs));
+    check_input_gradients(
+        &name,
+        &mut |values| layer.forward(values),
+        inputs,
+        &analytic,
+        output_gradient,
+        tolerance,
+    )?;
+
+    let analytic: Vec<Tensor> = layer
+        .parameter_gradients()
+        .ok_or_else(|| format!("{name}: backward kept no parameter gradients"))?
+        .iter()
+        .map(|gradient| gradient.to_owned())
+        .collect();
+    let original: Vec<Tensor> = layer.parameters().iter().map(|p| p.to_owned()).collect();
+    if analytic.len() != original.len() {
+        return Err(format!(
+            "{name}: {} parameter gradients for {} parameters",
+            analytic.len(),
+            original.len()
+        ));
+    }
+    let set_parameters = |layer: &mut L, values: &[Tensor]| {
+        for (parameter, value) in layer.parameters_mut().iter_mut().zip(values) {
+            parameter.assign(value);
+        }
+    };
+    let numerical = compute_numerical_gradient(
+        |parameters| {
+            set_parameters(layer, parameters);
+            layer.forward(&refs).unwrap_or_else(|error| {
+                panic!("{name}: forward failed with perturbed parameters: {error}")
+            })
+        },
+        &original,
+        output_gradient,
+        tolerance.eps,
+    );
+    set_parameters(layer, &original);
+    for (index, (gradient, expected)) in analytic.iter().zip(&numerical).enumerate() {
+        check_allclose(gradient, expected, tolerance.atol, tolerance.rtol)
+            .map_err(|report| format!("{name}: gradient of parameter {index}: {report}"))?;
+    }
+    Ok(())
+}
+
+/// Which inputs want a gradient in a check: the tensors, not the labels.
+fn tensors_only(inputs: &[Value]) -> Vec<bool> {
+    inputs.iter().map(|v| v.as_tensor().is_some()).collect()
+}
+
+/// Compares `analytic`, the gradients backward returned for `inputs`, with the numerical
+/// gradients of `forward`.
+fn check_input_gradients(
+    name: &str,
+    forward: &mut dyn FnMut(&[&Value]) -> Result<Tensor, crate::AutogradError>,
+    inputs: &[Value],
+    analytic: &[Option<Tensor>],
+    output_gradient: &Tensor,
+    tolerance: Tolerance,
+) -> Result<(), String> {
     if analytic.len() != inputs.len() {
         return Err(format!(
             "{name}: backward returned {} gradients for {} inputs",
@@ -253,7 +344,7 @@ pub fn check_gradients<F: Function + ?Sized>(
                 })
                 .collect();
             let refs: Vec<&Value> = values.iter().collect();
-            function.forward(&refs).unwrap_or_else(|error| {
+            forward(&refs).unwrap_or_else(|error| {
                 panic!("{name}: forward failed on perturbed input: {error}")
             })
         },
@@ -263,7 +354,7 @@ pub fn check_gradients<F: Function + ?Sized>(
     );
 
     let mut numerical = numerical.into_iter();
-    for (index, (input, gradient)) in inputs.iter().zip(&analytic).enumerate() {
+    for (index, (input, gradient)) in inputs.iter().zip(analytic).enumerate() {
         match (input, gradient) {
             (Value::Labels(_), None) => {}
             (Value::Labels(_), Some(_)) => {

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use length_tensor::{Labels, Tensor};
 use ndarray::{Array, Dimension};
 
-use crate::{AutogradError, Function, Value, pool};
+use crate::{AutogradError, Function, Layer, Value, pool};
 
 /// A handle to a node of a [`Graph`]: a plain index, cheap to copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -52,18 +52,36 @@ impl Drop for Node {
     }
 }
 
-/// One application of a function: which nodes went in, which node came out.
+/// One application of a function or a layer: which nodes went in, which node came out.
 pub(crate) struct Op<'a> {
-    pub(crate) function: Box<dyn Function + 'a>,
+    pub(crate) step: Step<'a>,
     pub(crate) inputs: Vec<NodeId>,
     pub(crate) output: NodeId,
+}
+
+/// What an op applied: a function (owned or borrowed), or a borrowed layer, which the backward
+/// pass trains.
+pub(crate) enum Step<'a> {
+    Function(Box<dyn Function + 'a>),
+    Layer(&'a mut dyn Layer),
+}
+
+impl Step<'_> {
+    /// The name of the function or layer.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Step::Function(function) => function.name(),
+            Step::Layer(layer) => layer.name(),
+        }
+    }
 }
 
 /// The computational graph of one training step (or one evaluation).
 ///
 /// It owns every value computed in the step and borrows, for its lifetime `'a`, the layers it
 /// applies: see the crate documentation for why. Build it with [`input`](Graph::input),
-/// [`labels`](Graph::labels) and [`apply`](Graph::apply); run
+/// [`labels`](Graph::labels), [`apply`](Graph::apply) (functions) and
+/// [`apply_layer`](Graph::apply_layer) (layers); run
 /// [`backward`](Graph::backward) on the loss; read results with [`value`](Graph::value),
 /// [`scalar`](Graph::scalar) and [`gradient`](Graph::gradient).
 ///
@@ -137,9 +155,9 @@ impl<'a> Graph<'a> {
     /// Runs `function` forward on the values of `inputs` and records it, returning the node of
     /// its output.
     ///
-    /// Pass stateless functions by value (`graph.apply(ReLU, &[h])`) and layers by mutable
-    /// reference (`graph.apply(&mut fc1, &[x])`): the graph then borrows the layer until it is
-    /// dropped, and updates it during [`backward`](Graph::backward).
+    /// Pass functions by value (`graph.apply(ReLU, &[h])`) or, when they keep state from step
+    /// to step, by mutable reference (`graph.apply(&mut dropout, &[h])`). A [`Layer`] is recorded
+    /// with [`apply_layer`](Graph::apply_layer) instead, so that the backward pass trains it.
     ///
     /// # Errors
     /// Whatever the function's `forward` reports: shapes that do not fit, labels out of range.
@@ -151,10 +169,72 @@ impl<'a> Graph<'a> {
         mut function: impl Function + 'a,
         inputs: &[NodeId],
     ) -> Result<NodeId, AutogradError> {
-        let values: Vec<&Value> = inputs.iter().map(|&id| &self.node(id).value).collect();
-        let output = function.forward(&values)?;
-        let needs_gradient =
-            function.needs_optimizer() || inputs.iter().any(|&id| self.nodes[id.0].needs_gradient);
+        let output = function.forward(&self.values(inputs))?;
+        let needs_gradient = inputs.iter().any(|&id| self.nodes[id.0].needs_gradient);
+        Ok(self.record(
+            Step::Function(Box::new(function)),
+            inputs,
+            output,
+            needs_gradient,
+        ))
+    }
+
+    /// Runs `layer` forward on the values of `inputs` and records it, returning the node of its
+    /// output: LENGTH's `layer(x)`. The graph borrows the layer until it is dropped, and
+    /// [`backward`](Graph::backward) trains it (hands its parameter gradients to the optimizer
+    /// and applies the update).
+    ///
+    /// ```
+    /// use length_autograd::{Graph, Layer};
+    /// # use length_autograd::{AutogradError, LayerId, Value};
+    /// # use length_tensor::Tensor;
+    /// # use ndarray::{ArrayViewD, ArrayViewMutD};
+    /// # struct Double(LayerId, Tensor);
+    /// # impl Layer for Double {
+    /// #     fn name(&self) -> &str { "Double" }
+    /// #     fn forward(&mut self, x: &[&Value]) -> Result<Tensor, AutogradError> { Ok(x[0].as_tensor().unwrap() * 2.0) }
+    /// #     fn backward(&mut self, _: &[&Value], _: &Tensor, g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> { vec![Some(g * 2.0)] }
+    /// #     fn layer_id(&self) -> LayerId { self.0 }
+    /// #     fn parameters(&self) -> Vec<ArrayViewD<'_, f32>> { vec![self.1.view()] }
+    /// #     fn parameters_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> { vec![self.1.view_mut()] }
+    /// #     fn parameter_gradients(&self) -> Option<Vec<ArrayViewD<'_, f32>>> { None }
+    /// # }
+    /// # let mut layer = Double(LayerId::fresh(), Tensor::zeros(vec![1]));
+    /// let mut graph = Graph::new();
+    /// let x = graph.input(ndarray::array![1.0f32, 2.0]);
+    /// let y = graph.apply_layer(&mut layer, &[x])?; // any type that implements `Layer`
+    /// assert_eq!(graph.creator_name(y), Some("Double"));
+    /// # Ok::<(), length_autograd::AutogradError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Whatever the layer's `forward` reports: shapes that do not fit.
+    ///
+    /// # Panics
+    /// If an id belongs to no node of this graph, or the layer takes another number of inputs.
+    pub fn apply_layer(
+        &mut self,
+        layer: &'a mut dyn Layer,
+        inputs: &[NodeId],
+    ) -> Result<NodeId, AutogradError> {
+        let output = layer.forward(&self.values(inputs))?;
+        // A layer's output always gets a gradient: its parameters need it.
+        Ok(self.record(Step::Layer(layer), inputs, output, true))
+    }
+
+    /// The values of `inputs`, for a forward pass.
+    fn values(&self, inputs: &[NodeId]) -> Vec<&Value> {
+        inputs.iter().map(|&id| &self.node(id).value).collect()
+    }
+
+    /// Appends the output node and the op that computed it.
+    fn record(
+        &mut self,
+        step: Step<'a>,
+        inputs: &[NodeId],
+        output: Tensor,
+        needs_gradient: bool,
+    ) -> NodeId {
         self.nodes.push(Node {
             value: Value::Tensor(output),
             gradient: None,
@@ -164,11 +244,11 @@ impl<'a> Graph<'a> {
         });
         let output = NodeId(self.nodes.len() - 1);
         self.ops.push(Op {
-            function: Box::new(function),
+            step,
             inputs: inputs.to_vec(),
             output,
         });
-        Ok(output)
+        output
     }
 
     /// The value of a node: its tensor.
@@ -239,7 +319,7 @@ impl<'a> Graph<'a> {
 
     /// The name of the function that computed a node, or `None` for inputs and labels.
     pub fn creator_name(&self, id: NodeId) -> Option<&str> {
-        self.node(id).creator.map(|op| self.ops[op].function.name())
+        self.node(id).creator.map(|op| self.ops[op].step.name())
     }
 
     /// The inputs of the function that computed a node (empty for inputs and labels).

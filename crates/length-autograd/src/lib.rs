@@ -3,16 +3,30 @@
 //! LENGTH's computational graph: values, the functions that compute them, and the backward pass
 //! that differentiates them, in the spirit of micrograd: a tape and a reverse walk.
 //!
-//! - [`Graph`]: the tape of one step. [`Graph::input`], [`Graph::labels`] and [`Graph::apply`]
-//!   record the forward pass; [`Graph::backward`] computes gradients and trains the layers;
-//!   [`Graph::visualize`] prints LENGTH's table and [`Graph::to_dot`] a Graphviz picture.
-//! - [`Function`]: forward and backward of one step ([`functions`] has LENGTH's: add, sum, ReLU,
-//!   sigmoid, softmax, softmax cross-entropy, mean squared error, accuracy, dropout).
-//! - [`Layer`]: a function with parameters, which it updates with an [`Optimizer`] during the
-//!   backward pass. [`Initializer`] gives parameters their first values. (Layers, initializers and
-//!   models live in `length-layers`, optimizers in `length-optim`.)
-//! - The gradient checker: [`compute_numerical_gradient`], [`assert_allclose`] and
-//!   [`check_gradients`], to test any function against the definition of the derivative.
+//! - [`Graph`]: the tape of one step. [`Graph::input`], [`Graph::labels`], [`Graph::apply`]
+//!   (functions) and [`Graph::apply_layer`] (layers) record the forward pass; [`Graph::backward`]
+//!   computes gradients and trains the layers; [`Graph::visualize`] prints LENGTH's table and
+//!   [`Graph::to_dot`] a Graphviz picture.
+//! - LENGTH's functional API as graph methods, each one line over [`Graph::apply`]:
+//!   `graph.relu(h)?` for `F.relu(h)`, and [`add`](Graph::add), [`sum`](Graph::sum),
+//!   [`sigmoid`](Graph::sigmoid), [`softmax`](Graph::softmax),
+//!   [`mean_squared_error`](Graph::mean_squared_error),
+//!   [`softmax_cross_entropy`](Graph::softmax_cross_entropy), [`accuracy`](Graph::accuracy).
+//!   [`Graph::matrix`] and [`Graph::gradient_matrix`] read a node as (rows, columns).
+//! - [`Function`]: forward and backward of one step without parameters ([`functions`] has
+//!   LENGTH's: add, sum, ReLU, sigmoid, softmax, softmax cross-entropy, mean squared error,
+//!   accuracy, dropout).
+//! - [`Layer`]: a step with parameters, which it updates with an [`Optimizer`] during the
+//!   backward pass. It is a trait of its own, recorded with [`Graph::apply_layer`]: a layer handed
+//!   to [`Graph::apply`] does not compile, so none can be recorded as a parameter-free function
+//!   and silently stay untrained. [`Initializer`] gives parameters their first values. (Layers,
+//!   initializers and models live in `length-layers`, optimizers in `length-optim`.)
+//! - [`Optimizer`]: LENGTH's `run_update_rule(gradients, layer) -> deltas`. An element-wise rule
+//!   implements [`ElementwiseOptimizer`] instead, stating its rule once per element, and gets the
+//!   in-place and fused update paths from it; [`LayerStates`] keeps its per-layer state.
+//! - The gradient checker: [`compute_numerical_gradient`], [`assert_allclose`],
+//!   [`check_gradients`] (a function's input gradients) and [`check_layer_gradients`] (a layer's
+//!   input and parameter gradients), to test any step against the definition of the derivative.
 //!
 //! ## Who owns what
 //!
@@ -20,11 +34,12 @@
 //! in, never copied: `graph.input(batch)` takes the batch) and every gradient, in a vector of
 //! nodes; [`NodeId`]s are plain indices into it, `Copy` and free to pass around. Stateless
 //! functions (`ReLU`, the losses) are moved into the graph too. Layers are not: they live in the
-//! model across steps, and the graph *borrows* them mutably (`graph.apply(&mut fc1, &[x])`) for
-//! its lifetime `'a`. So while a step runs, the borrow checker guarantees that nothing else reads
-//! or writes the parameters the backward pass is updating, and that no layer is applied twice in
-//! one step (LENGTH's update-during-backward would be wrong then). When the graph is dropped,
-//! the values go with it and the layers are free again, updated.
+//! model across steps, and the graph *borrows* them mutably
+//! (`graph.apply_layer(&mut fc1, &[x])`) for its lifetime `'a`. So while a step runs, the borrow
+//! checker guarantees that nothing else reads or writes the parameters the backward pass is
+//! updating, and that no layer is applied twice in one step (LENGTH's update-during-backward
+//! would be wrong then). When the graph is dropped, the values go with it and the layers are
+//! free again, updated.
 //!
 //! There are no reference-counted cells: the backward pass walks the op list in reverse and
 //! indexes the node vector.
@@ -62,27 +77,33 @@
 //! ```
 
 mod backward;
+mod elementwise;
 mod error;
 mod function;
+mod functional;
 pub mod functions;
 mod gradient_check;
 mod graph;
 mod initializer;
 pub mod inputs;
 mod layer;
+mod layer_states;
+mod matrix_views;
 mod optimizer;
 pub mod pool;
 mod value;
 mod visualize;
 
+pub use elementwise::{ElementState, ElementwiseOptimizer};
 pub use error::AutogradError;
 pub use function::Function;
 pub use gradient_check::{
     Tolerance, assert_allclose, assert_allclose_tol, check_allclose, check_gradients,
-    compute_numerical_gradient,
+    check_layer_gradients, compute_numerical_gradient,
 };
 pub use graph::{Graph, NodeId};
 pub use initializer::Initializer;
 pub use layer::Layer;
-pub use optimizer::{ElementwiseStep, LayerId, Optimizer};
+pub use layer_states::LayerStates;
+pub use optimizer::{ElementwiseStep, LayerId, LearningRate, Optimizer};
 pub use value::Value;

@@ -26,12 +26,59 @@ impl LayerId {
     }
 }
 
+/// The learning rate of an optimizer, which schedules change between epochs: a super-trait of
+/// [`Optimizer`] and [`ElementwiseOptimizer`](crate::ElementwiseOptimizer), so each optimizer
+/// states it once.
+pub trait LearningRate {
+    /// The current learning rate.
+    fn learning_rate(&self) -> f32;
+
+    /// Sets the learning rate, as a schedule does between epochs.
+    fn set_learning_rate(&mut self, learning_rate: f32);
+}
+
 /// An update rule: turns a layer's parameter gradients into the deltas that train it.
 ///
-/// Implement [`run_update_rule`](Optimizer::run_update_rule) (LENGTH's method); override
-/// [`update`](Optimizer::update) too when the rule can be applied in place in one fused pass per
-/// parameter array, which is how the training loop calls it.
-pub trait Optimizer {
+/// An element-wise rule (each element's delta depends on its own gradient and state only: SGD,
+/// momentum, Adam) implements [`ElementwiseOptimizer`](crate::ElementwiseOptimizer) instead and
+/// gets this trait, with its fast paths, from the one rule it states. Any other rule implements
+/// LENGTH's [`run_update_rule`](Optimizer::run_update_rule) (and [`LearningRate`]); the other
+/// methods have defaults built on it. Here is one that looks at a whole gradient at once,
+/// normalised gradient descent `delta = η · g / ‖g‖`:
+///
+/// ```
+/// use length_autograd::{LayerId, LearningRate, Optimizer};
+/// use length_tensor::Tensor;
+/// use ndarray::{ArrayViewD, array};
+///
+/// struct Normalized { learning_rate: f32 }
+///
+/// impl Optimizer for Normalized {
+///     fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], _: LayerId) -> Vec<Tensor> {
+///         gradients
+///             .iter()
+///             .map(|g| {
+///                 let norm = g.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+///                 g.mapv(|x| self.learning_rate * x / norm)
+///             })
+///             .collect()
+///     }
+/// }
+///
+/// impl LearningRate for Normalized {
+///     fn learning_rate(&self) -> f32 { self.learning_rate }
+///     fn set_learning_rate(&mut self, learning_rate: f32) { self.learning_rate = learning_rate }
+/// }
+///
+/// let mut optimizer = Normalized { learning_rate: 0.5 };
+/// let mut weights = array![1.0f32, 1.0].into_dyn();
+/// let gradient = array![3.0f32, 4.0].into_dyn();
+/// optimizer.update(&mut [weights.view_mut()], &[gradient.view()], LayerId::fresh());
+/// assert_eq!(weights, array![1.0 - 0.3, 1.0 - 0.4].into_dyn());
+/// // Not element-wise: a layer gets whole gradients.
+/// assert!(optimizer.begin_elementwise_step(LayerId::fresh(), &[&[2]]).is_none());
+/// ```
+pub trait Optimizer: LearningRate {
     /// LENGTH's update rule: given one layer's parameter gradients (in the layer's parameter
     /// order), return one delta per parameter, each of the gradient's shape. The layer then sets
     /// `parameter = parameter - delta`.
@@ -78,7 +125,7 @@ pub trait Optimizer {
     /// step to its weights a few rows at a time, as the weight-gradient product finishes them,
     /// and the gradient never reaches memory (SGD, Momentum, Adam and AdamW do). The result is
     /// bit-identical to [`update`](Optimizer::update), and the step counts as one update of the
-    /// layer.
+    /// layer. [`ElementwiseOptimizer`](crate::ElementwiseOptimizer)s get this for free.
     fn begin_elementwise_step(
         &mut self,
         layer: LayerId,
@@ -87,12 +134,6 @@ pub trait Optimizer {
         let _ = (layer, shapes);
         None
     }
-
-    /// The current learning rate.
-    fn learning_rate(&self) -> f32;
-
-    /// Sets the learning rate, as a schedule does between epochs.
-    fn set_learning_rate(&mut self, learning_rate: f32);
 }
 
 /// One update of one layer by an element-wise optimizer, applied by the layer to pieces of its
@@ -100,25 +141,22 @@ pub trait Optimizer {
 ///
 /// ```
 /// use length_autograd::{LayerId, Optimizer};
-/// # use length_autograd::ElementwiseStep;
-/// # struct Halve;
-/// # impl ElementwiseStep for Halve {
-/// #     fn apply(&self, _: usize, _: usize, p: &mut [f32], g: &[f32]) {
-/// #         for (p, g) in p.iter_mut().zip(g) { *p -= 0.5 * g; }
-/// #     }
+/// # use length_autograd::{ElementwiseOptimizer, LayerStates, LearningRate};
+/// # struct Halve(LayerStates);
+/// # impl ElementwiseOptimizer for Halve {
+/// #     const NAME: &'static str = "Halve";
+/// #     type State = [f32; 0];
+/// #     type Step = ();
+/// #     fn step(&self, _: u64) {}
+/// #     fn delta(_: (), _: f32, g: f32, _: &mut [f32; 0]) -> f32 { 0.5 * g }
+/// #     fn layer_states(&self) -> &LayerStates { &self.0 }
+/// #     fn layer_states_mut(&mut self) -> &mut LayerStates { &mut self.0 }
 /// # }
-/// # struct Plain;
-/// # impl Optimizer for Plain {
-/// #     fn run_update_rule(&mut self, g: &[ndarray::ArrayViewD<f32>], _: LayerId) -> Vec<length_tensor::Tensor> {
-/// #         g.iter().map(|g| g.mapv(|g| 0.5 * g)).collect()
-/// #     }
-/// #     fn begin_elementwise_step(&mut self, _: LayerId, _: &[&[usize]]) -> Option<Box<dyn ElementwiseStep + '_>> {
-/// #         Some(Box::new(Halve))
-/// #     }
+/// # impl LearningRate for Halve {
 /// #     fn learning_rate(&self) -> f32 { 0.5 }
 /// #     fn set_learning_rate(&mut self, _: f32) {}
 /// # }
-/// let mut optimizer = Plain; // p -= 0.5 · g, element by element
+/// let mut optimizer = Halve(LayerStates::new()); // p -= 0.5 · g, element by element
 /// let layer = LayerId::fresh();
 /// let step = optimizer.begin_elementwise_step(layer, &[&[2, 2]]).expect("element-wise");
 /// let mut weights = [1.0f32, 1.0, 1.0, 1.0];

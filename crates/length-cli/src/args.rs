@@ -117,7 +117,8 @@ pub enum InitName {
 /// The shape and nonlinearity of a multi-layer perceptron.
 #[derive(Clone, Debug, Args)]
 pub struct ArchitectureArgs {
-    /// Hidden layer widths, comma separated; `none` for a single linear layer.
+    /// Hidden layer widths, comma separated; `none` for a single linear layer. Each at most
+    /// 65536, and at most 100 million parameters in all.
     #[arg(long, value_name = "N,N,...", default_value = "512,512", value_parser = parse_hidden)]
     pub hidden: Hidden,
     /// Activation after every hidden layer.
@@ -142,8 +143,8 @@ pub struct TrainArgs {
     /// Number of passes over the training set.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = parse_at_least_one)]
     pub num_epochs: usize,
-    /// Samples per training step.
-    #[arg(long, value_name = "N", default_value_t = 64, value_parser = parse_at_least_one)]
+    /// Samples per training step (at most 60000, the larger training set).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = parse_batch_size)]
     pub batch_size: usize,
     /// Update rule.
     #[arg(long, value_enum, default_value_t = OptimizerName::Sgd)]
@@ -161,6 +162,9 @@ pub struct TrainArgs {
     /// When output is not a terminal, print a progress line every N iterations (0: never).
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub train_verbosity: usize,
+    /// Also show engineering figures: samples/s, GFLOP/s, and where the steps ran.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// The model.
     #[command(flatten)]
     pub architecture: ArchitectureArgs,
@@ -194,8 +198,8 @@ pub struct TrainArgs {
 /// Options every subcommand that touches data shares.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Worker threads for the kernels (default: one per core).
-    #[arg(long, value_name = "N", value_parser = parse_at_least_one)]
+    /// Worker threads for the kernels (default: one per core; at most 256).
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Where the data sets live (default: $LENGTH_DATA_DIR, else .data/ here); missing files are
     /// fetched from $LENGTH_DATA_MIRROR or the public hosts.
@@ -267,6 +271,47 @@ fn parse_at_least_one(text: &str) -> Result<usize, String> {
     Ok(value)
 }
 
+/// The most threads `--threads` accepts. The kernels split their work into at most a few hundred
+/// parts, so more threads than this could only wait; and starting tens of thousands of threads
+/// takes the system most of a minute before anything is refused.
+pub const MAX_THREADS: usize = 256;
+
+/// The widest hidden layer `--hidden` accepts: 65536 units, 64 times the widest course model.
+pub const MAX_HIDDEN_WIDTH: usize = 65_536;
+
+/// The most parameters (weights and biases) a model from `--hidden` may have: 100 million, 400 MB
+/// of `f32`, which Adam's two moments and the gradients triple. Larger models would exhaust a
+/// typical machine's memory, and would take hours per epoch on a CPU anyway.
+pub const MAX_PARAMETERS: u128 = 100_000_000;
+
+/// The largest `--batch-size`: the larger training set (MNIST's and Fashion-MNIST's) has 60000
+/// samples.
+pub const MAX_BATCH_SIZE: usize = 60_000;
+
+/// Parses a worker thread count: 1 to [`MAX_THREADS`].
+fn parse_threads(text: &str) -> Result<usize, String> {
+    let threads = parse_at_least_one(text)?;
+    if threads > MAX_THREADS {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        return Err(format!(
+            "at most {MAX_THREADS} threads (this machine has {cores} cores; more threads than \
+             cores only wait for each other)"
+        ));
+    }
+    Ok(threads)
+}
+
+/// Parses a batch size: 1 to [`MAX_BATCH_SIZE`].
+fn parse_batch_size(text: &str) -> Result<usize, String> {
+    let batch_size = parse_at_least_one(text)?;
+    if batch_size > MAX_BATCH_SIZE {
+        return Err(format!(
+            "at most {MAX_BATCH_SIZE}, the number of samples in the larger training set"
+        ));
+    }
+    Ok(batch_size)
+}
+
 /// Parses a learning rate: a finite number greater than zero.
 fn parse_learning_rate(text: &str) -> Result<f32, String> {
     let value: f32 = text
@@ -295,22 +340,49 @@ fn parse_dropout(text: &str) -> Result<f32, String> {
     Ok(value)
 }
 
-/// Parses `512,512` (or `none`) into hidden layer widths, each at least 1.
+/// Parses `512,512` (or `none`) into hidden layer widths, each 1 to [`MAX_HIDDEN_WIDTH`], with
+/// at most [`MAX_PARAMETERS`] parameters between the 784 inputs and the 10 classes.
 fn parse_hidden(text: &str) -> Result<Hidden, String> {
     let text = text.trim();
     if text.is_empty() || text.eq_ignore_ascii_case("none") {
         return Ok(Hidden(Vec::new()));
     }
-    text.split(',')
+    let widths = text
+        .split(',')
         .map(|width| match width.trim().parse::<usize>() {
             Ok(0) => Err("every hidden layer needs at least 1 unit".to_string()),
+            Ok(width) if width > MAX_HIDDEN_WIDTH => Err(format!(
+                "a hidden layer of {width} units is wider than {MAX_HIDDEN_WIDTH}, the most \
+                 a model trained on a CPU can use"
+            )),
             Ok(width) => Ok(width),
             Err(_) => Err(format!(
                 "`{width}` is not a layer width; write widths like 512,512 (or `none`)"
             )),
         })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Hidden)
+        .collect::<Result<Vec<_>, _>>()?;
+    let parameters = parameter_count(&widths);
+    if parameters > MAX_PARAMETERS {
+        return Err(format!(
+            "these layers have {parameters} parameters, more than the {MAX_PARAMETERS} that fit \
+             in memory with their gradients and optimizer state"
+        ));
+    }
+    Ok(Hidden(widths))
+}
+
+/// The weights and biases of an MLP from 784 inputs through `hidden` to 10 classes (in `u128`,
+/// saturating, so no list of widths can overflow it).
+fn parameter_count(hidden: &[usize]) -> u128 {
+    let sizes: Vec<u128> = std::iter::once(crate::model::INPUTS)
+        .chain(hidden.iter().copied())
+        .chain(std::iter::once(crate::model::CLASSES))
+        .map(|size| size as u128)
+        .collect();
+    sizes
+        .windows(2)
+        .map(|pair| (pair[0] + 1).saturating_mul(pair[1]))
+        .fold(0, u128::saturating_add)
 }
 
 /// The formats `--metrics` can write, chosen by the file's extension.
@@ -427,6 +499,14 @@ mod tests {
             &["train", "--hidden", "512,0"],
             &["train", "--hidden", "512,,3"],
             &["train", "--threads", "0"],
+            &["train", "--threads", "257"],
+            &["train", "--threads", "100000"],
+            &["train", "--hidden", "18446744073709551615"],
+            &["train", "--hidden", "4000000000"],
+            &["train", "--hidden", "65537"],
+            &["train", "--hidden", "20000,20000"],
+            &["train", "--batch-size", "60001"],
+            &["train", "--batch-size", "18446744073709551615"],
             &["train", "--metrics", "out.txt"],
             &["train", "--plot", "out.pdf"],
             &["predict", "--model", "m.safetensors"],
@@ -455,6 +535,15 @@ mod tests {
         assert_eq!(parse_hidden("128").unwrap(), Hidden(vec![128]));
         assert_eq!(parse_hidden(" 256, 64 ").unwrap(), Hidden(vec![256, 64]));
         assert_eq!(parse_hidden("none").unwrap(), Hidden(vec![]));
+        // The widest layer alone fits the budget; two of them do not.
+        assert!(parse_hidden("65536").is_ok());
+        assert!(parse_hidden("65536,65536").is_err());
+    }
+
+    #[test]
+    fn the_course_model_has_669706_parameters() {
+        assert_eq!(parameter_count(&[512, 512]), 669_706);
+        assert_eq!(parameter_count(&[]), 7_850);
     }
 
     #[test]

@@ -26,8 +26,11 @@
 //! freed core is used again within about 1,000 steps. The policy is a plain state machine
 //! ([`Policy`]), so it is tested with made-up times.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use length_train::{StepResult, StepRunner};
 use rayon::ThreadPool;
 
 /// Steps per measured window.
@@ -180,12 +183,28 @@ fn typical_step(values: &mut [f64]) -> f64 {
     kept.iter().sum::<f64>() / kept.len() as f64
 }
 
-/// Runs training steps on all cores or on one, as [`Policy`] decides, and counts them.
+/// Runs training steps on all cores or on one, as [`Policy`] decides, and counts them. It is the
+/// [`StepRunner`] `length train` hands to the training library.
 pub struct ThreadGovernor {
     policy: Policy,
     one_thread: ThreadPool,
-    /// Steps run on one thread since [`take_single_thread_steps`](Self::take_single_thread_steps).
-    single_thread_steps: usize,
+    single_thread_steps: SingleThreadSteps,
+}
+
+/// A counter of the steps a [`ThreadGovernor`] ran on one thread, readable while the governor
+/// is busy training.
+#[derive(Clone, Debug, Default)]
+pub struct SingleThreadSteps(Arc<AtomicUsize>);
+
+impl SingleThreadSteps {
+    /// How many steps ran on one thread since the last call.
+    pub fn take(&self) -> usize {
+        self.0.swap(0, Ordering::Relaxed)
+    }
+
+    fn add_one(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl ThreadGovernor {
@@ -201,18 +220,18 @@ impl ThreadGovernor {
         Ok(ThreadGovernor {
             policy: Policy::default(),
             one_thread,
-            single_thread_steps: 0,
+            single_thread_steps: SingleThreadSteps::default(),
         })
     }
 
     /// Runs one step where the policy says, timing it.
-    pub fn run<R: Send>(&mut self, step: impl FnOnce() -> R + Send) -> R {
+    pub fn run_step<R: Send>(&mut self, step: impl FnOnce() -> R + Send) -> R {
         let choice = self.policy.next();
         let start = Instant::now();
         let result = match choice {
             Choice::AllCores => step(),
             Choice::OneThread => {
-                self.single_thread_steps += 1;
+                self.single_thread_steps.add_one();
                 self.one_thread.install(step)
             }
         };
@@ -220,9 +239,15 @@ impl ThreadGovernor {
         result
     }
 
-    /// How many steps ran on one thread since the last call.
-    pub fn take_single_thread_steps(&mut self) -> usize {
-        std::mem::take(&mut self.single_thread_steps)
+    /// The counter of steps run on one thread (shared: it stays readable while training runs).
+    pub fn single_thread_steps(&self) -> SingleThreadSteps {
+        self.single_thread_steps.clone()
+    }
+}
+
+impl StepRunner for ThreadGovernor {
+    fn run(&mut self, step: &mut (dyn FnMut() -> StepResult + Send)) -> StepResult {
+        self.run_step(step)
     }
 }
 
@@ -338,13 +363,14 @@ mod tests {
             let mut governor = ThreadGovernor::new()?;
             let mut threads_seen = Vec::new();
             for _ in 0..3 * WINDOW {
-                threads_seen.push(governor.run(rayon::current_num_threads));
+                threads_seen.push(governor.run_step(rayon::current_num_threads));
             }
             // The second window is the probe of one thread.
             assert_eq!(&threads_seen[..WINDOW], &[2; WINDOW]);
             assert_eq!(&threads_seen[WINDOW..2 * WINDOW], &[1; WINDOW]);
-            assert!(governor.take_single_thread_steps() >= WINDOW);
-            assert_eq!(governor.take_single_thread_steps(), 0);
+            let counter = governor.single_thread_steps();
+            assert!(counter.take() >= WINDOW);
+            assert_eq!(counter.take(), 0);
             Ok(())
         })
     }

@@ -3,40 +3,82 @@
 //! The first Ctrl-C only raises a flag that the training loop reads after every batch; the loop
 //! then tests the model, saves it when `--save` was given and prints the summary, as at the end
 //! of a normal run. A second Ctrl-C quits at once (exit code 130, the shell's code for SIGINT).
+//!
+//! The handler itself prints nothing on the first Ctrl-C: a line written from the signal thread
+//! would land in the middle of the progress bar, which redraws over it. The training loop prints
+//! [`NOTICE`] instead, through the progress display, as soon as it sees the flag.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 
 /// The exit code of a run stopped by Ctrl-C (128 + SIGINT).
 pub const INTERRUPTED_EXIT_CODE: u8 = 130;
 
-/// Whether Ctrl-C has been pressed.
-#[derive(Clone, Debug)]
-pub struct StopRequest(Arc<AtomicBool>);
+/// What the first Ctrl-C means, in lines that fit 80 columns.
+pub const NOTICE: &str = "Ctrl-C: stopping after this batch; the model is still tested and saved.\n\
+                          Press Ctrl-C again to quit at once, without saving.";
+
+/// Whether Ctrl-C has been pressed, and whether the user has been told what it does.
+#[derive(Clone, Debug, Default)]
+pub struct StopRequest {
+    raised: Arc<AtomicBool>,
+    noticed: Arc<AtomicBool>,
+}
 
 impl StopRequest {
-    /// Installs the Ctrl-C handler (once per process) and returns the flag it raises.
+    /// Installs the Ctrl-C handler (the first time; later runs in the same process share it)
+    /// and returns the flag it raises, lowered.
     pub fn install() -> anyhow::Result<Self> {
-        let flag = Arc::new(AtomicBool::new(false));
-        let raised = Arc::clone(&flag);
-        ctrlc::set_handler(move || {
-            if raised.swap(true, Ordering::SeqCst) {
-                eprintln!("\nSecond Ctrl-C: quitting now, without saving.");
-                std::process::exit(i32::from(INTERRUPTED_EXIT_CODE));
+        static INSTALLED: OnceLock<StopRequest> = OnceLock::new();
+        let stop = match INSTALLED.get() {
+            Some(stop) => stop.clone(),
+            None => {
+                let stop = StopRequest::default();
+                let raised = Arc::clone(&stop.raised);
+                ctrlc::set_handler(move || {
+                    if raised.swap(true, Ordering::SeqCst) {
+                        eprintln!("\nSecond Ctrl-C: quitting now, without saving.");
+                        std::process::exit(i32::from(INTERRUPTED_EXIT_CODE));
+                    }
+                })
+                .context("cannot install the Ctrl-C handler")?;
+                INSTALLED.get_or_init(|| stop).clone()
             }
-            eprintln!(
-                "\nCtrl-C: stopping after this batch (the model is still tested and saved); \
-                 press Ctrl-C again to quit at once."
-            );
-        })
-        .context("cannot install the Ctrl-C handler")?;
-        Ok(StopRequest(flag))
+        };
+        stop.raised.store(false, Ordering::SeqCst);
+        stop.noticed.store(false, Ordering::SeqCst);
+        Ok(stop)
     }
 
     /// True once Ctrl-C has been pressed.
     pub fn is_raised(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.raised.load(Ordering::SeqCst)
+    }
+
+    /// True exactly once after Ctrl-C was pressed: the caller should now show [`NOTICE`].
+    pub fn take_notice(&self) -> bool {
+        self.is_raised() && !self.noticed.swap(true, Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notice_is_due_once_after_the_flag_is_raised() {
+        let stop = StopRequest::default();
+        assert!(!stop.take_notice());
+        stop.raised.store(true, Ordering::SeqCst);
+        assert!(stop.is_raised());
+        assert!(stop.take_notice());
+        assert!(!stop.take_notice());
+    }
+
+    #[test]
+    fn the_notice_fits_80_columns() {
+        assert!(NOTICE.lines().all(|line| line.chars().count() <= 80));
     }
 }

@@ -1,11 +1,7 @@
-//! Running averages of loss and accuracy, and the per-epoch metrics file.
+//! The per-epoch metrics file.
 //!
-//! A [`Tally`] adds up `Σ loss_i` and the number of correct predictions over the samples it has
-//! seen, so its mean is the average over *every* sample, whatever the batch sizes were (LENGTH's
-//! test loop divides by the number of batches minus one instead). Sums are kept in `f64` and added
-//! in batch order, so the same run gives the same figures to the last digit.
-//!
-//! [`MetricsWriter`] writes one [`EpochMetrics`] row per epoch, as CSV or as JSON lines.
+//! The averages come from the training library ([`length_train::Tally`]: per sample, in `f64`, in
+//! batch order); [`MetricsWriter`] writes one [`EpochMetrics`] row per epoch, as CSV or as JSON lines.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -14,36 +10,6 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::args::MetricsFormat;
-
-/// Sums of loss and correct predictions over the samples seen so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Tally {
-    /// Samples counted.
-    pub samples: usize,
-    /// `Σ loss_i` over those samples.
-    pub loss_sum: f64,
-    /// How many of them were classified correctly.
-    pub correct: usize,
-}
-
-impl Tally {
-    /// Adds one batch: its *mean* loss, its size and how many it got right.
-    pub fn add_batch(&mut self, mean_loss: f32, batch_size: usize, correct: usize) {
-        self.samples += batch_size;
-        self.loss_sum += f64::from(mean_loss) * batch_size as f64;
-        self.correct += correct;
-    }
-
-    /// The mean loss per sample (NaN before any sample).
-    pub fn mean_loss(&self) -> f64 {
-        self.loss_sum / self.samples as f64
-    }
-
-    /// The fraction classified correctly (NaN before any sample).
-    pub fn accuracy(&self) -> f64 {
-        self.correct as f64 / self.samples as f64
-    }
-}
 
 /// What one epoch of training measured: one row of the metrics file.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -168,16 +134,6 @@ mod tests {
             samples_per_second: 40_000.0,
             gflop_per_second: 128.3,
         }
-    }
-
-    #[test]
-    fn a_tally_averages_over_samples_not_batches() {
-        let mut tally = Tally::default();
-        tally.add_batch(1.0, 64, 60);
-        tally.add_batch(4.0, 16, 0);
-        assert_eq!(tally.samples, 80);
-        assert!((tally.mean_loss() - (64.0 + 64.0) / 80.0).abs() < 1e-12);
-        assert!((tally.accuracy() - 60.0 / 80.0).abs() < 1e-12);
     }
 
     #[test]

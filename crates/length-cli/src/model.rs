@@ -8,11 +8,12 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use length_layers::{Activation, Loss, MLP, MlpConfig, Model, WeightInit};
+use length_train::checkpoint::{self, CheckpointError, LoadedMlp};
 
 use crate::args::{ActivationName, ArchitectureArgs, DataSetName, InitName, LossName};
-use crate::checkpoint::{Checkpoint, FORMAT};
+use crate::checkpoint::Checkpoint;
 
 /// Pixels per image: 28x28.
 pub const INPUTS: usize = 28 * 28;
@@ -54,25 +55,14 @@ pub struct SaveInfo<'a> {
     pub optimizer: &'a str,
 }
 
-/// The model and its metadata as a checkpoint.
-pub fn to_checkpoint(model: &MLP, info: &SaveInfo) -> Checkpoint {
-    let mut checkpoint = Checkpoint::default();
-    let facts = [
-        ("format", FORMAT.to_string()),
-        ("architecture", model.architecture()),
-        ("data_set", info.data_set.as_str().to_string()),
-        ("epochs", info.epochs.to_string()),
-        ("test_accuracy", format!("{:.4}", info.test_accuracy)),
-        ("optimizer", info.optimizer.to_string()),
-        ("length_version", env!("CARGO_PKG_VERSION").to_string()),
-    ];
-    for (key, value) in facts {
-        checkpoint.metadata.insert(key.to_string(), value);
-    }
-    for (name, value) in model.parameters() {
-        checkpoint.tensors.insert(name, value.to_owned());
-    }
-    checkpoint
+/// The model and its metadata as a checkpoint: [`Checkpoint::from_model`] (format,
+/// architecture, version) plus the facts of the run.
+pub fn to_checkpoint<M: Model + ?Sized>(model: &M, info: &SaveInfo) -> Checkpoint {
+    Checkpoint::from_model(model)
+        .with_fact("data_set", info.data_set.as_str())
+        .with_fact("epochs", info.epochs.to_string())
+        .with_fact("test_accuracy", format!("{:.4}", info.test_accuracy))
+        .with_fact("optimizer", info.optimizer)
 }
 
 /// A model read back from a file, with the data set it was trained on (when recorded).
@@ -83,54 +73,50 @@ pub struct LoadedModel {
     pub data_set: Option<DataSetName>,
 }
 
-/// Reads a model saved by `length train --save`; checks that it classifies 28x28 images into
-/// 10 classes.
+/// Reads a model saved by `length train --save` (through [`checkpoint::load_mlp`], which checks
+/// the file before building anything); checks that it classifies 28x28 images into 10 classes.
 pub fn load(path: &Path) -> anyhow::Result<LoadedModel> {
-    let checkpoint = Checkpoint::load(path)?;
-    from_checkpoint(&checkpoint).with_context(|| format!("cannot use the model {}", path.display()))
+    let loaded = checkpoint::load_mlp(path).map_err(|error| explain(path, &error))?;
+    for_mnist(loaded).with_context(|| format!("cannot use the model {}", path.display()))
 }
 
-/// Rebuilds the model a checkpoint describes and loads its parameters.
-fn from_checkpoint(checkpoint: &Checkpoint) -> anyhow::Result<LoadedModel> {
-    match checkpoint.metadata.get("format") {
-        Some(format) if format == FORMAT => {}
-        Some(other) => bail!("its format is {other:?}, not {FORMAT:?}"),
-        None => {
-            bail!("it has no `format` in its metadata: it was not written by `length train --save`")
-        }
+/// Why `path` could not be loaded, in the command's words: a file that cannot be read, or one
+/// that is not a model (and why).
+fn explain(path: &Path, error: &CheckpointError) -> anyhow::Error {
+    match error.cause() {
+        CheckpointError::Io(io) => anyhow!("cannot read the model file {}: {io}", path.display()),
+        cause => anyhow!(
+            "{} is not a valid model file (safetensors, as written by `length train --save`): \
+             {cause}",
+            path.display()
+        ),
     }
-    let config: MlpConfig = checkpoint
-        .require("architecture")?
-        .parse()
-        .context("its architecture metadata is invalid")?;
-    let sizes = &config.sizes;
+}
+
+/// The loaded model, if its input and output sizes fit MNIST-like data.
+fn for_mnist(loaded: LoadedMlp) -> anyhow::Result<LoadedModel> {
+    let sizes = &loaded.model.config().sizes;
     if sizes.first() != Some(&INPUTS) || sizes.last() != Some(&CLASSES) {
         bail!(
             "its layer sizes are {sizes:?}, but MNIST-like data needs {INPUTS} inputs and \
              {CLASSES} outputs"
         );
     }
-    let mut model = config.build()?;
-    let parameters: Vec<_> = checkpoint
-        .tensors
-        .iter()
-        .map(|(name, value)| (name.clone(), value.view()))
-        .collect();
-    model
-        .load_parameters(&parameters)
-        .context("its parameters do not fit its architecture")?;
-    model.set_training(false);
-    let data_set = checkpoint
+    let data_set = loaded
         .metadata
         .get("data_set")
         .and_then(|name| DataSetName::from_name(name));
-    Ok(LoadedModel { model, data_set })
+    Ok(LoadedModel {
+        model: loaded.model,
+        data_set,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::args::Hidden;
+    use length_layers::Model;
 
     fn small_args() -> ArchitectureArgs {
         ArchitectureArgs {
@@ -160,6 +146,11 @@ mod tests {
         };
         let config = config_from_args(&args, InitName::Xavier, 0);
         assert_eq!(config, MlpConfig::activated());
+    }
+
+    /// What `load` does with a file, from the checkpoint's bytes.
+    fn from_checkpoint(checkpoint: &Checkpoint) -> anyhow::Result<LoadedModel> {
+        for_mnist(checkpoint::mlp_from_bytes(&checkpoint.to_bytes())?)
     }
 
     #[test]
@@ -196,11 +187,8 @@ mod tests {
         missing.tensors.remove("fc2.weight");
         assert!(from_checkpoint(&missing).is_err());
 
-        let mut wrong_sizes = good.clone();
-        wrong_sizes.metadata.insert(
-            "architecture".to_string(),
-            "sizes=100,16,10 activation=relu".to_string(),
-        );
+        // A whole, valid model, but not for 28x28 images.
+        let wrong_sizes = to_checkpoint(&MlpConfig::new([100, 16, 10]).build().unwrap(), &info());
         let message = format!("{:#}", from_checkpoint(&wrong_sizes).err().unwrap());
         assert!(message.contains("784 inputs"), "{message}");
 

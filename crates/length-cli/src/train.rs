@@ -1,47 +1,61 @@
-//! `length train`: the course notebook's training loop, with a person watching.
+//! `length train`: the course notebook's training, with a person watching.
 //!
-//! For each epoch: set the learning rate from the schedule; for each batch, build a graph, run
-//! the model forward with its loss, and call `backward`, which hands each layer's gradients to
-//! the optimizer (LENGTH's design: the layers update during the backward pass); then test on
-//! every test sample. The loop stops early on Ctrl-C (after the current batch) or when the loss
-//! stops being a finite number, in which case nothing is saved.
+//! A thin shell over the training library ([`length_train::Trainer`]): check the flags and the
+//! destinations, build the model, optimizer and schedule, and call the library with this
+//! command's [`Callbacks`] (progress bar or log lines, the epoch lines, the metrics file, Ctrl-C)
+//! and its [`StepRunner`](length_train::StepRunner) (the thread governor). Then save the model first, plot, and summarize.
+//!
+//! The run stops early on Ctrl-C (after the current batch; the model is still tested and saved)
+//! or when the loss stops being a finite number, in which case nothing is saved. A model whose
+//! final test loss is not finite is not saved either: it would only overwrite a good file with a
+//! useless one.
 //!
 //! Timing covers the training loop only: each epoch's seconds, samples per second and effective
-//! GFLOP/s (see `throughput.rs`) leave out the test pass, as the JAX peer's `train_s` does.
+//! GFLOP/s (see `throughput.rs`) leave out the test pass, as the JAX peer's `train_s` does. These
+//! engineering figures, and the thread governor's decisions, are shown with `--verbose`.
 //!
 //! With a fixed `--seed` every random choice (weights, shuffling, dropout) is seeded and the
 //! kernels give the same bits for any number of threads, so a run repeats exactly.
+//!
+//! Other binaries can run this whole command with a model of their own: see [`run_with`] and
+//! [`main_with`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
+use clap::{Parser, Subcommand};
 use length_autograd::Optimizer;
-use length_data::{Batches, MnistLike};
-use length_layers::{MLP, MlpConfig, Model, train_step};
+use length_data::MnistLike;
+use length_layers::{MlpConfig, Model};
 use length_optim::{
     Adam, AdamConfig, AdamW, AdamWConfig, Constant, Cosine, LearningRateSchedule, Momentum,
     MomentumConfig, Sgd, StepDecay,
 };
+use length_train::{Callbacks, EpochReport, EpochStart, Flow, StepReport, TrainError, Trainer};
 
 use crate::UsageError;
 use crate::args::{MetricsFormat, OptimizerName, PlotFormat, ScheduleName, TrainArgs};
-use crate::checkpoint::Checkpoint;
 use crate::data::{self, LoadRequest};
-use crate::evaluate;
-use crate::governor::ThreadGovernor;
-use crate::interrupt::StopRequest;
-use crate::metrics::{EpochMetrics, MetricsWriter, Tally};
-use crate::model::{self, SaveInfo};
+use crate::destination;
+use crate::governor::{SingleThreadSteps, ThreadGovernor};
+use crate::interrupt::{self, StopRequest};
+use crate::metrics::{EpochMetrics, MetricsWriter};
+use crate::model::{self, CLASSES, INPUTS, SaveInfo};
 use crate::plot;
-use crate::progress::{self, EpochProgress};
+use crate::progress::{self, Display, EpochProgress};
 use crate::throughput::Throughput;
 
 /// Samples per batch of the test pass. Any size gives the same accuracy (the loss may differ in
 /// its last bits); 250 keeps the pass's arrays (the batch and two hidden layers, about 1.8 MB)
 /// small next to the 55 MB of data, where 1000 added 7 MB to the run's peak memory.
 const TEST_BATCH_SIZE: usize = 250;
+
+/// The most values one layer's output may hold for a whole batch (`--batch-size` times the
+/// widest layer): 2^28 `f32`, 1 GiB, and the backward pass keeps a gradient of the same size.
+const MAX_BATCH_VALUES: usize = 1 << 28;
 
 /// How a training run ended, when it did not fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,12 +66,50 @@ pub enum RunEnd {
     Interrupted,
 }
 
-/// The loss stopped being a finite number.
+impl RunEnd {
+    /// The process exit code for this ending: 0, or 130 after Ctrl-C.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            RunEnd::Completed => ExitCode::SUCCESS,
+            RunEnd::Interrupted => ExitCode::from(interrupt::INTERRUPTED_EXIT_CODE),
+        }
+    }
+}
+
+/// What `length train`'s flags ask of a model, handed to the model builder of [`run_with`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelRequest {
+    /// The MLP the flags describe: sizes (784 inputs, the `--hidden` widths, 10 classes),
+    /// activation, loss (also used for the test loss), dropout, initializer and seed.
+    pub config: MlpConfig,
+    /// Values per input image: 784 (28x28 pixels, scaled to 0-1).
+    pub inputs: usize,
+    /// Classes to tell apart: 10.
+    pub classes: usize,
+}
+
+/// A model `length train` can train: any [`Model`] that may move between threads.
+pub type TrainableModel = Box<dyn Model + Send>;
+
+/// What `length train`'s flags ask of the optimizer, handed to the optimizer builder of
+/// [`run_with_parts`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OptimizerRequest {
+    /// `--optimizer`.
+    pub name: OptimizerName,
+    /// `--learning-rate`, the rate of the first epoch (the schedule changes it between epochs
+    /// through [`LearningRate::set_learning_rate`](length_autograd::LearningRate)).
+    pub learning_rate: f32,
+}
+
+/// An optimizer `length train` can train with: any [`Optimizer`] that may move between threads.
+pub type TrainableOptimizer = Box<dyn Optimizer + Send>;
+
+/// The training loss stopped being a finite number, during training or in the final test.
 #[derive(Debug)]
 pub struct Diverged {
-    epoch: usize,
-    iteration: usize,
-    loss: f32,
+    /// Where it happened: "the loss became inf in epoch 1, iteration 3 (learning rate 0.1)".
+    what: String,
     learning_rate: f32,
     save: Option<PathBuf>,
 }
@@ -66,12 +118,8 @@ impl fmt::Display for Diverged {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "training diverged: the loss became {} in epoch {}, iteration {} (learning rate {}). \
-             Try a smaller --learning-rate, e.g. {}.",
-            self.loss,
-            self.epoch,
-            self.iteration,
-            self.learning_rate,
+            "training diverged: {}. Try a smaller --learning-rate, e.g. {}.",
+            self.what,
             self.learning_rate / 10.0
         )?;
         if let Some(path) = &self.save {
@@ -87,17 +135,181 @@ impl fmt::Display for Diverged {
 
 impl std::error::Error for Diverged {}
 
-/// Runs `length train`.
+/// Runs `length train` with the MLP its flags describe.
 pub fn run(args: TrainArgs) -> anyhow::Result<RunEnd> {
-    check_output_paths(&args)?;
-    crate::on_thread_pool(args.common.threads, || train(args))
+    run_with(args, |request| {
+        Ok(Box::new(request.config.clone().build()?))
+    })
 }
 
-/// Loads the data, trains, tests after every epoch, then saves, plots and summarizes.
-fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
+/// Runs `length train`'s whole flow — the same flags, checks, output, metrics, plots, saving and
+/// exit codes — with the model `build` makes from the [`ModelRequest`] the flags describe.
+///
+/// `build` may ignore the request's architecture and return any model that takes 784 inputs and
+/// gives 10 class scores; the test loss is measured with the request's loss (`--loss`). When the
+/// model is not the MLP the flags describe, the output names it by its
+/// [`architecture`](Model::architecture) and leaves out GFLOP/s (its work is not known).
+///
+/// # Errors
+/// As `length train`: a [`UsageError`] for flags that make no sense, anything else at run time.
+///
+/// # Example
+/// A binary whose `train` subcommand trains a model of its own (here the flags' MLP again):
+/// ```no_run
+/// use clap::Parser;
+/// use length_cli::args::TrainArgs;
+///
+/// #[derive(Parser)]
+/// struct Cli {
+///     #[command(subcommand)]
+///     command: Command,
+/// }
+///
+/// #[derive(clap::Subcommand)]
+/// enum Command {
+///     Train(TrainArgs),
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let Command::Train(args) = Cli::parse().command;
+///     let result = length_cli::train::run_with(args, |request| {
+///         Ok(Box::new(request.config.clone().build()?))
+///     });
+///     length_cli::exit_code(result.map(|end| end.exit_code()))
+/// }
+/// ```
+pub fn run_with(
+    args: TrainArgs,
+    build: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+) -> anyhow::Result<RunEnd> {
+    run_with_parts(args, build, library_optimizer)
+}
+
+/// [`run_with`], with the optimizer built by the caller too: `build_optimizer` gets the
+/// [`OptimizerRequest`] of `--optimizer` and `--learning-rate` and returns the optimizer to train
+/// with, or an error for one it does not have (a [`UsageError`] exits with code 2, as a bad flag
+/// does). The exercise project trains a student's model with the student's own SGD or Adam so.
+///
+/// # Errors
+/// As [`run_with`], and whatever the builders return.
+pub fn run_with_parts(
+    args: TrainArgs,
+    build_model: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+    build_optimizer: impl FnOnce(&OptimizerRequest) -> anyhow::Result<TrainableOptimizer> + Send,
+) -> anyhow::Result<RunEnd> {
+    check_sense(&args)?;
+    crate::on_thread_pool(args.common.threads, || {
+        train(args, build_model, build_optimizer)
+    })
+}
+
+/// The whole `length train` command, with `build` making the model: parses the process's
+/// arguments as `PROGRAM train [flags]`, runs [`run_with`], prints any error as `length` does and
+/// returns the exit code. The `main` of an exercise project's training binary is one call:
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     length_cli::train::main_with(|request| Ok(Box::new(request.config.clone().build()?)))
+/// }
+/// ```
+pub fn main_with(
+    build: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+) -> ExitCode {
+    main_with_parts(build, library_optimizer)
+}
+
+/// [`main_with`], with the optimizer built by the caller too (see [`run_with_parts`]).
+///
+/// ```no_run
+/// use length_cli::train::{OptimizerRequest, TrainableOptimizer, library_optimizer};
+///
+/// fn main() -> std::process::ExitCode {
+///     length_cli::train::main_with_parts(
+///         |request| Ok(Box::new(request.config.clone().build()?)),
+///         |request: &OptimizerRequest| -> anyhow::Result<TrainableOptimizer> {
+///             library_optimizer(request) // or an optimizer of your own
+///         },
+///     )
+/// }
+/// ```
+pub fn main_with_parts(
+    build_model: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+    build_optimizer: impl FnOnce(&OptimizerRequest) -> anyhow::Result<TrainableOptimizer> + Send,
+) -> ExitCode {
+    /// `PROGRAM train [flags]`.
+    #[derive(Parser)]
+    #[command(about = "Train a model with `length train`'s flags and output.")]
+    struct TrainCli {
+        #[command(subcommand)]
+        command: TrainCommand,
+    }
+    /// The one subcommand.
+    #[derive(Subcommand)]
+    enum TrainCommand {
+        /// Train a model, report the test accuracy after every epoch, optionally save it.
+        Train(TrainArgs),
+    }
+    let TrainCommand::Train(args) = TrainCli::parse().command;
+    crate::exit_code(run_with_parts(args, build_model, build_optimizer).map(RunEnd::exit_code))
+}
+
+/// Refuses, before any work, flags that together make no sense, and destinations that cannot be
+/// written.
+fn check_sense(args: &TrainArgs) -> anyhow::Result<()> {
+    let widest = args
+        .architecture
+        .hidden
+        .0
+        .iter()
+        .copied()
+        .chain([INPUTS, CLASSES])
+        .max()
+        .unwrap_or(INPUTS);
+    if args.batch_size.saturating_mul(widest) > MAX_BATCH_VALUES {
+        return Err(UsageError(format!(
+            "--batch-size {} with a layer of {widest} units needs {} values per layer output, \
+             more than the {MAX_BATCH_VALUES} (1 GiB) a step may hold; use a smaller batch",
+            args.batch_size,
+            args.batch_size.saturating_mul(widest)
+        ))
+        .into());
+    }
+    for (flag, path) in [
+        ("--save", &args.save),
+        ("--metrics", &args.metrics),
+        ("--plot", &args.plot),
+    ] {
+        if let Some(path) = path {
+            destination::check_writable(flag, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the data, trains with the library, then saves, plots and summarizes.
+fn train(
+    args: TrainArgs,
+    build_model: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel>,
+    build_optimizer: impl FnOnce(&OptimizerRequest) -> anyhow::Result<TrainableOptimizer>,
+) -> anyhow::Result<RunEnd> {
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let config = model::config_from_args(&args.architecture, args.init, seed);
-    let mut model = config.clone().build()?;
+    let mut model = build_model(&ModelRequest {
+        config: config.clone(),
+        inputs: INPUTS,
+        classes: CLASSES,
+    })?;
+    let mut optimizer = build_optimizer(&OptimizerRequest {
+        name: args.optimizer,
+        learning_rate: args.learning_rate,
+    })?;
+    // The flags' own MLP is described by its sizes, and its work is known.
+    let is_flags_mlp = model.architecture() == config.to_string();
+    let description = if is_flags_mlp {
+        describe_model(&config)
+    } else {
+        model.architecture()
+    };
     let data = data::load(&LoadRequest {
         name: args.data_set,
         data_dir: args.common.data_dir.clone(),
@@ -116,7 +328,6 @@ fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
         ))
         .into());
     }
-    let mut optimizer = build_optimizer(args.optimizer, args.learning_rate);
     let schedule = build_schedule(args.lr_schedule, args.learning_rate, args.num_epochs);
     let stop = StopRequest::install()?;
     // Without --threads, each step runs on all cores or on one, whichever is faster right now.
@@ -124,82 +335,75 @@ fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
         None if rayon::current_num_threads() > 1 => Some(ThreadGovernor::new()?),
         _ => None,
     };
-    let mut metrics = match &args.metrics {
+    let metrics = match &args.metrics {
         Some(path) => Some(MetricsWriter::create(path, metrics_format(path))?),
         None => None,
     };
 
-    print_header(&args, &config, &data, seed);
-    let live = progress::is_live();
-    let mut history: Vec<EpochMetrics> = Vec::new();
-    let mut speeds: Vec<Throughput> = Vec::new();
+    print_header(&args, &description, &data, seed);
+    let mut watcher = Watcher {
+        display: Display {
+            live: progress::is_live(),
+            print_every: args.train_verbosity,
+            verbose: args.verbose,
+        },
+        progress: None,
+        stop: &stop,
+        metrics,
+        metrics_error: None,
+        single_thread_steps: governor.as_ref().map(ThreadGovernor::single_thread_steps),
+        sizes: is_flags_mlp.then(|| config.sizes.clone()),
+        learning_rate: args.learning_rate,
+        history: Vec::new(),
+        speeds: Vec::new(),
+    };
+    let trainer = Trainer::new(&data)
+        .epochs(args.num_epochs)
+        .schedule(schedule.as_ref())
+        .limit_batches(args.limit_batches)
+        .test_on(test, config.loss)
+        .test_batch_size(TEST_BATCH_SIZE);
     let run_start = Instant::now();
-    for epoch in 0..args.num_epochs {
-        let learning_rate = schedule.apply(epoch, optimizer.as_mut());
-        let batches = data.train_epoch(epoch as u64);
-        let total = args
-            .limit_batches
-            .map_or(batches.len(), |limit| limit.min(batches.len()));
-        let progress = EpochProgress::start(
-            epoch + 1,
-            args.num_epochs,
-            total,
-            args.train_verbosity,
-            live,
-        );
-        let epoch_start = Instant::now();
-        let trained = train_epoch(
-            &mut model,
-            optimizer.as_mut(),
-            batches,
-            total,
-            &progress,
-            &stop,
-            governor.as_mut(),
-        );
-        let seconds = epoch_start.elapsed().as_secs_f64();
-        progress.finish();
-        let tally = trained.map_err(|step| Diverged {
-            epoch: epoch + 1,
-            iteration: step.iteration,
-            loss: step.loss,
-            learning_rate,
+    let fitted = match &mut governor {
+        Some(governor) => trainer.fit_with(&mut *model, optimizer.as_mut(), &mut watcher, governor),
+        None => trainer.fit(&mut *model, optimizer.as_mut(), &mut watcher),
+    };
+    watcher.end_epoch();
+    if stop.take_notice() {
+        eprintln!("{}", interrupt::NOTICE);
+    }
+    if let Err(error) = fitted {
+        return Err(match error {
+            TrainError::Diverged {
+                epoch,
+                iteration,
+                loss,
+                learning_rate,
+            } => Diverged {
+                what: format!(
+                    "the loss became {loss} in epoch {epoch}, iteration {iteration} \
+                     (learning rate {learning_rate})"
+                ),
+                learning_rate,
+                save: args.save.clone(),
+            }
+            .into(),
+            other => anyhow::Error::new(other).context("training failed"),
+        });
+    }
+    let history = std::mem::take(&mut watcher.history);
+    if let Some(last) = history.last()
+        && !last.test_loss.is_finite()
+    {
+        return Err(Diverged {
+            what: format!(
+                "the test loss after epoch {} is {} (learning rate {})",
+                last.epoch, last.test_loss, last.learning_rate
+            ),
+            learning_rate: last.learning_rate,
             save: args.save.clone(),
-        })?;
-        let speed = Throughput::new(seconds, tally.samples, &config.sizes);
-        speeds.push(speed);
-
-        model.set_training(false);
-        let tested = evaluate::measure(&model, test, TEST_BATCH_SIZE)?.tally;
-        model.set_training(true);
-        let row = EpochMetrics {
-            epoch: epoch + 1,
-            learning_rate,
-            train_loss: tally.mean_loss(),
-            train_accuracy: tally.accuracy(),
-            test_loss: tested.mean_loss(),
-            test_accuracy: tested.accuracy(),
-            seconds,
-            samples_per_second: speed.samples_per_second(),
-            gflop_per_second: speed.gflop_per_second(),
-        };
-        let single_thread_steps = governor
-            .as_mut()
-            .map_or(0, ThreadGovernor::take_single_thread_steps);
-        print_epoch(&row, args.num_epochs, stop.is_raised());
-        if single_thread_steps > 0 {
-            println!(
-                "         {single_thread_steps} of {total} steps ran on one thread (another program \
-                 kept a core busy, or a probe)"
-            );
         }
-        if let Some(metrics) = &mut metrics {
-            metrics.write(&row)?;
-        }
-        history.push(row);
-        if stop.is_raised() {
-            break;
-        }
+        .into());
     }
 
     let end = if stop.is_raised() {
@@ -207,67 +411,170 @@ fn train(args: TrainArgs) -> anyhow::Result<RunEnd> {
     } else {
         RunEnd::Completed
     };
-    if let Some(path) = &args.plot {
-        let title = format!("{} on {}", describe_model(&config), args.data_set.title());
-        plot::draw_curves(path, plot_format(path), &history, &title)?;
-        println!("Plotted the learning curves to {}", path.display());
-    }
+    // The model first: whatever fails afterwards, it is on disk.
+    let mut failures: Vec<anyhow::Error> = watcher.metrics_error.take().into_iter().collect();
     if let Some(path) = &args.save {
-        save(&model, &args, &history, path)?;
-        println!("Saved the model to {}", path.display());
-    }
-    print_summary(&history, &speeds, run_start, end);
-    Ok(end)
-}
-
-/// Where a training step found a loss that is not a finite number.
-struct NonFiniteLoss {
-    iteration: usize,
-    loss: f32,
-}
-
-/// One pass over `total` batches; stops early after the batch during which Ctrl-C came. Each step
-/// runs where `governor` says, or on the current thread pool without one.
-fn train_epoch(
-    model: &mut MLP,
-    optimizer: &mut (dyn Optimizer + Send),
-    mut batches: Batches<'_>,
-    total: usize,
-    progress: &EpochProgress,
-    stop: &StopRequest,
-    mut governor: Option<&mut ThreadGovernor>,
-) -> Result<Tally, NonFiniteLoss> {
-    let mut tally = Tally::default();
-    for iteration in 1..=total {
-        let Some(batch) = batches.next_batch() else {
-            break;
+        let info = SaveInfo {
+            data_set: args.data_set,
+            epochs: history.len(),
+            test_accuracy: history.last().map_or(f64::NAN, |m| m.test_accuracy),
+            optimizer: &describe_optimizer(&args),
         };
-        let (images, labels) = (batch.images_2d(), batch.labels);
-        let mut step = || train_step(&mut *model, &mut *optimizer, images, labels);
-        let step = match governor.as_deref_mut() {
-            Some(governor) => governor.run(step),
-            None => step(),
-        }
-        .unwrap_or_else(|error| panic!("the data fits the model by construction: {error}"));
-        if !step.loss.is_finite() {
-            return Err(NonFiniteLoss {
-                iteration,
-                loss: step.loss,
-            });
-        }
-        tally.add_batch(step.loss, step.samples, step.correct);
-        progress.update(iteration, &tally);
-        if stop.is_raised() {
-            break;
+        let checkpoint = model::to_checkpoint(&*model, &info);
+        match destination::save_with_fallback(&checkpoint, path) {
+            Ok(saved) => println!("Saved the model to {}", saved.display()),
+            Err(error) => failures.insert(0, error),
         }
     }
-    Ok(tally)
+    if let Some(path) = &args.plot {
+        let title = format!("{description} on {}", args.data_set.title());
+        match plot::draw_curves(path, plot_format(path), &history, &title) {
+            Ok(()) => println!("Plotted the learning curves to {}", path.display()),
+            Err(error) => failures.push(error),
+        }
+    }
+    print_summary(&history, &watcher.speeds, run_start, end, args.verbose);
+    match failures.len() {
+        0 => Ok(end),
+        _ => {
+            let mut failures = failures.into_iter();
+            let first = failures.next().expect("one failure at least");
+            for other in failures {
+                eprintln!("error: {other:#}");
+            }
+            Err(first)
+        }
+    }
 }
 
-/// The optimizer `--optimizer` names, with the initial learning rate and the library's other
-/// defaults (momentum 0.9; Adam's betas 0.9, 0.999; AdamW's weight decay 0.01).
-fn build_optimizer(name: OptimizerName, learning_rate: f32) -> Box<dyn Optimizer + Send> {
-    match name {
+/// `length train`'s callbacks: progress, epoch lines, the metrics file and Ctrl-C.
+struct Watcher<'a> {
+    display: Display,
+    /// The current epoch's bar or log lines.
+    progress: Option<EpochProgress>,
+    stop: &'a StopRequest,
+    metrics: Option<MetricsWriter>,
+    /// The first failure to write the metrics file: training goes on, the run fails at the end.
+    metrics_error: Option<anyhow::Error>,
+    /// The governor's count of steps on one thread, when it runs the steps.
+    single_thread_steps: Option<SingleThreadSteps>,
+    /// The layer sizes, when the model is the flags' MLP (for its GFLOP/s).
+    sizes: Option<Vec<usize>>,
+    /// The previous epoch's learning rate (the initial one before the first).
+    learning_rate: f32,
+    history: Vec<EpochMetrics>,
+    speeds: Vec<Throughput>,
+}
+
+impl Watcher<'_> {
+    /// Removes the current epoch's bar, if any.
+    fn end_epoch(&mut self) {
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
+    }
+
+    /// Shows what Ctrl-C does, once, the first time it is seen. The bar goes first: the epoch
+    /// ends after this step anyway, and a bar redrawn under the notice could overwrite it.
+    fn notice_stop(&mut self) {
+        if self.stop.take_notice() {
+            self.end_epoch();
+            eprintln!("{}", interrupt::NOTICE);
+        }
+    }
+}
+
+impl Callbacks for Watcher<'_> {
+    fn on_epoch_start(&mut self, start: &EpochStart) {
+        if start.learning_rate != self.learning_rate {
+            println!(
+                "epoch {}/{}: learning rate {}",
+                start.epoch, start.epochs, start.learning_rate
+            );
+            self.learning_rate = start.learning_rate;
+        }
+        self.progress = Some(EpochProgress::start(
+            start.epoch,
+            start.epochs,
+            start.steps,
+            self.display,
+        ));
+    }
+
+    fn on_step(&mut self, report: &StepReport) -> Flow {
+        if let Some(progress) = &self.progress {
+            progress.update(report.iteration, &report.running);
+        }
+        if self.stop.is_raised() {
+            self.notice_stop();
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    fn on_epoch_end(&mut self, report: &EpochReport) -> Flow {
+        self.notice_stop();
+        self.end_epoch();
+        let speed = match &self.sizes {
+            Some(sizes) => Throughput::new(report.seconds, report.train.samples, sizes),
+            None => Throughput {
+                seconds: report.seconds,
+                samples: report.train.samples,
+                flops: f64::NAN,
+            },
+        };
+        self.speeds.push(speed);
+        let test = report.test.as_ref();
+        let row = EpochMetrics {
+            epoch: report.epoch,
+            learning_rate: report.learning_rate,
+            train_loss: report.train.mean_loss(),
+            train_accuracy: report.train.accuracy(),
+            test_loss: test.map_or(f64::NAN, |test| test.loss),
+            test_accuracy: test.map_or(f64::NAN, |test| test.accuracy),
+            seconds: report.seconds,
+            samples_per_second: speed.samples_per_second(),
+            gflop_per_second: speed.gflop_per_second(),
+        };
+        println!("{}", epoch_line(&row, report.epochs));
+        if report.stopped_early {
+            println!(
+                "          (interrupted by Ctrl-C after {} of {} steps)",
+                report.steps, report.planned_steps
+            );
+        }
+        if self.display.verbose {
+            println!("{}", speed_line(&row));
+            let single = self.single_thread_steps.as_ref().map_or(0, |s| s.take());
+            if single > 0 {
+                println!(
+                    "          {single} of {} steps ran on one thread (a core was busy, or a probe)",
+                    report.steps
+                );
+            }
+        } else if let Some(counter) = &self.single_thread_steps {
+            counter.take();
+        }
+        if self.metrics_error.is_none()
+            && let Some(metrics) = &mut self.metrics
+            && let Err(error) = metrics.write(&row)
+        {
+            self.metrics_error = Some(error);
+        }
+        self.history.push(row);
+        Flow::Continue
+    }
+}
+
+/// The library's optimizer that `--optimizer` names, with the initial learning rate and the
+/// library's other defaults (momentum 0.9; Adam's betas 0.9, 0.999; AdamW's weight decay 0.01):
+/// what `length train` trains with.
+///
+/// # Errors
+/// None: every name has its optimizer (the `Result` fits [`run_with_parts`]).
+pub fn library_optimizer(request: &OptimizerRequest) -> anyhow::Result<TrainableOptimizer> {
+    let learning_rate = request.learning_rate;
+    Ok(match request.name {
         OptimizerName::Sgd => Box::new(Sgd::with_learning_rate(learning_rate)),
         OptimizerName::Momentum => Box::new(Momentum::new(MomentumConfig {
             learning_rate,
@@ -281,7 +588,7 @@ fn build_optimizer(name: OptimizerName, learning_rate: f32) -> Box<dyn Optimizer
             learning_rate,
             ..AdamWConfig::default()
         })),
-    }
+    })
 }
 
 /// The schedule `--lr-schedule` names, starting from the initial learning rate.
@@ -300,33 +607,6 @@ fn build_schedule(
         ScheduleName::Constant => Box::new(Constant::new(initial)),
         ScheduleName::Cosine => Box::new(Cosine::new(initial, 0.0, epochs)),
     }
-}
-
-/// Fails early, before any training, if an output file could not be written later.
-fn check_output_paths(args: &TrainArgs) -> anyhow::Result<()> {
-    for (flag, path) in [
-        ("--save", &args.save),
-        ("--metrics", &args.metrics),
-        ("--plot", &args.plot),
-    ] {
-        let Some(path) = path else { continue };
-        let parent = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
-        if !parent.is_dir() {
-            return Err(UsageError(format!(
-                "{flag} {}: the folder {} does not exist",
-                path.display(),
-                parent.display()
-            ))
-            .into());
-        }
-        if path.is_dir() {
-            return Err(UsageError(format!("{flag} {}: is a folder", path.display())).into());
-        }
-    }
-    Ok(())
 }
 
 /// The metrics format the (already validated) path asks for.
@@ -348,7 +628,7 @@ fn fresh_seed() -> u64 {
     (nanos % 1_000_000_007) as u64
 }
 
-/// `ActivatedMLP 784-512-512-10 (relu, mse)`.
+/// `MLP 784-512-512-10 (relu, mse)`.
 fn describe_model(config: &MlpConfig) -> String {
     let sizes: Vec<String> = config.sizes.iter().map(usize::to_string).collect();
     let mut text = format!(
@@ -374,60 +654,87 @@ fn describe_optimizer(args: &TrainArgs) -> String {
     )
 }
 
-/// What is about to happen, in two lines.
-fn print_header(args: &TrainArgs, config: &MlpConfig, data: &MnistLike, seed: u64) {
+/// What is about to happen, in short lines (each within 80 columns for the usual flags).
+fn print_header(args: &TrainArgs, model: &str, data: &MnistLike, seed: u64) {
     let train_samples = data.train_samples().map_or(0, |s| s.len());
     let batches = train_samples / args.batch_size;
+    println!("Training {model} on {}.", args.data_set.title());
     println!(
-        "Training {} on {}: {} training samples in {} batches of {}, {} test samples.",
-        describe_model(config),
-        args.data_set.title(),
-        train_samples,
+        "{train_samples} training samples in {} batches of {}, {} test samples.",
         args.limit_batches
             .map_or(batches, |limit| limit.min(batches)),
         args.batch_size,
         data.test_samples().map_or(0, |s| s.len())
     );
+    let threads = rayon::current_num_threads();
+    println!(
+        "Optimizer {}, init {}, epochs {}, threads {threads}.",
+        describe_optimizer(args),
+        match args.init {
+            crate::args::InitName::Xavier => "xavier",
+            crate::args::InitName::Length => "length",
+        },
+        args.num_epochs,
+    );
+    if args.verbose && args.common.threads.is_none() && threads > 1 {
+        println!("Each step runs on all {threads} threads or on 1, whichever is faster now.");
+    }
     let seed_note = if args.seed.is_some() {
         String::new()
     } else {
         format!(" (repeat with --seed {seed})")
     };
     println!(
-        "Optimizer {}, init {}, epochs {}, shuffle {}, seed {seed}{seed_note}, threads {}{}.",
-        describe_optimizer(args),
-        config.init,
-        args.num_epochs,
-        if args.shuffle { "on" } else { "off" },
-        rayon::current_num_threads(),
-        match args.common.threads {
-            None if rayon::current_num_threads() > 1 => " (or 1 while that is faster)",
-            _ => "",
-        }
+        "Seed {seed}{seed_note}, shuffle {}.",
+        if args.shuffle { "on" } else { "off" }
     );
 }
 
-/// The line after each epoch.
-fn print_epoch(row: &EpochMetrics, num_epochs: usize, interrupted: bool) {
-    println!(
-        "epoch {}/{num_epochs}{}  lr {}  train loss {:.4} accuracy {:.4}  test loss {:.4} \
-         accuracy {:.4}  training {:.2} s, {:.0} samples/s, {:.1} GFLOP/s",
+/// The line after each epoch, within 80 columns:
+/// `epoch 1/5  loss 0.0123 acc 0.9012  test loss 0.0101 acc 0.9185  9.8 s`.
+fn epoch_line(row: &EpochMetrics, num_epochs: usize) -> String {
+    format!(
+        "epoch {}/{num_epochs}  loss {} acc {:.4}  test loss {} acc {:.4}  {:.1} s",
         row.epoch,
-        if interrupted { " (interrupted)" } else { "" },
-        row.learning_rate,
-        row.train_loss,
+        loss_figure(row.train_loss),
         row.train_accuracy,
-        row.test_loss,
+        loss_figure(row.test_loss),
         row.test_accuracy,
         row.seconds,
-        row.samples_per_second,
-        row.gflop_per_second
-    );
+    )
 }
 
-/// The summary at the end of a run: accuracy, then the speed of the training loop, where
-/// `epochs` holds each epoch's work and time.
-fn print_summary(history: &[EpochMetrics], epochs: &[Throughput], run_start: Instant, end: RunEnd) {
+/// A loss with four decimals (`0.0256`), or in scientific notation once it is too large for
+/// that to fit a line (`1.047e32`, from a run that is diverging).
+fn loss_figure(loss: f64) -> String {
+    if loss.abs() < 1e4 || !loss.is_finite() {
+        format!("{loss:.4}")
+    } else {
+        format!("{loss:.3e}")
+    }
+}
+
+/// The engineering figures of an epoch (`--verbose`).
+fn speed_line(row: &EpochMetrics) -> String {
+    let mut line = format!(
+        "          training {:.2} s, {:.0} samples/s",
+        row.seconds, row.samples_per_second
+    );
+    if row.gflop_per_second.is_finite() {
+        line.push_str(&format!(", {:.1} GFLOP/s", row.gflop_per_second));
+    }
+    line
+}
+
+/// The summary at the end of a run: accuracy, then (with `verbose`) the speed of the training
+/// loop, where `epochs` holds each epoch's work and time.
+fn print_summary(
+    history: &[EpochMetrics],
+    epochs: &[Throughput],
+    run_start: Instant,
+    end: RunEnd,
+    verbose: bool,
+) {
     let Some(last) = history.last() else {
         return;
     };
@@ -436,7 +743,7 @@ fn print_summary(history: &[EpochMetrics], epochs: &[Throughput], run_start: Ins
         .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
         .unwrap_or(last);
     println!(
-        "{}: best test accuracy {:.4} (epoch {}), final {:.4}; total {:.1} s.",
+        "{}: best test accuracy {:.4} (epoch {}), final {:.4}; {:.1} s.",
         match end {
             RunEnd::Completed => "Done",
             RunEnd::Interrupted => "Stopped by Ctrl-C",
@@ -446,21 +753,29 @@ fn print_summary(history: &[EpochMetrics], epochs: &[Throughput], run_start: Ins
         last.test_accuracy,
         run_start.elapsed().as_secs_f64(),
     );
+    if !verbose {
+        return;
+    }
     let total = Throughput {
         seconds: epochs.iter().map(|epoch| epoch.seconds).sum(),
         samples: epochs.iter().map(|epoch| epoch.samples).sum(),
         flops: epochs.iter().map(|epoch| epoch.flops).sum(),
     };
     let median = median(epochs.iter().map(|epoch| epoch.seconds).collect());
-    let epoch_flops = epochs.iter().map(|epoch| epoch.flops).fold(0.0, f64::max);
     println!(
-        "Training loop only (test evaluation excluded): {median:.2} s per epoch (median of {}), \
-         {:.0} samples/s, {:.1} GFLOP/s ({:.2} GFLOP of matrix multiplication per epoch).",
-        epochs.len(),
-        total.samples_per_second(),
-        total.gflop_per_second(),
-        epoch_flops / 1e9
+        "Training loop only (test evaluation excluded): {median:.2} s per epoch (median of {}).",
+        epochs.len()
     );
+    let mut speed = format!("{:.0} samples/s", total.samples_per_second());
+    if total.flops.is_finite() {
+        let epoch_flops = epochs.iter().map(|epoch| epoch.flops).fold(0.0, f64::max);
+        speed.push_str(&format!(
+            ", {:.1} GFLOP/s ({:.2} GFLOP of matmul per epoch)",
+            total.gflop_per_second(),
+            epoch_flops / 1e9
+        ));
+    }
+    println!("{speed}.");
 }
 
 /// The middle value (the mean of the two middle ones for an even count); 0 for none.
@@ -474,23 +789,6 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
-/// Writes the model and what is known about its training to `path`.
-fn save(
-    model: &MLP,
-    args: &TrainArgs,
-    history: &[EpochMetrics],
-    path: &Path,
-) -> anyhow::Result<()> {
-    let info = SaveInfo {
-        data_set: args.data_set,
-        epochs: history.len(),
-        test_accuracy: history.last().map_or(f64::NAN, |m| m.test_accuracy),
-        optimizer: &describe_optimizer(args),
-    };
-    let checkpoint: Checkpoint = model::to_checkpoint(model, &info);
-    checkpoint.save(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,5 +798,30 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
         assert_eq!(median(Vec::new()), 0.0);
+    }
+
+    #[test]
+    fn an_epoch_line_fits_80_columns_even_for_long_runs() {
+        let row = EpochMetrics {
+            epoch: 100,
+            learning_rate: 0.000_1,
+            train_loss: 0.012_345,
+            train_accuracy: 0.901_2,
+            test_loss: 0.010_1,
+            test_accuracy: 0.918_5,
+            seconds: 12_345.6,
+            samples_per_second: 123_456.0,
+            gflop_per_second: 123.4,
+        };
+        let line = epoch_line(&row, 100);
+        assert!(line.len() <= 80, "{} columns: {line}", line.len());
+        let diverging = EpochMetrics {
+            test_loss: 1.047e32,
+            ..row
+        };
+        let line = epoch_line(&diverging, 100);
+        assert!(line.contains("test loss 1.047e32 "), "{line}");
+        assert!(line.len() <= 80, "{} columns: {line}", line.len());
+        assert!(speed_line(&row).len() <= 80, "{}", speed_line(&row));
     }
 }

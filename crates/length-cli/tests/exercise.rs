@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
-use length_exercise::check::{REPORT_ENV, Status, TaskReport};
+use length_cli::exercise::harness::{REPORT_ENV, Status, TaskReport};
 
 /// Where the generated projects live, and their shared target directory.
 fn exercise_dir() -> PathBuf {

@@ -19,16 +19,20 @@
 //! The layer keeps its parameter gradients in arrays of its own, overwritten every step; its
 //! output and its input's gradient are written into buffers from `length_autograd::pool`, which
 //! the graph recycles when it is dropped. So a training step allocates nothing here.
+//!
+//! With an element-wise optimizer, the backward pass applies the step to the weights while it
+//! computes their gradient, which then never reaches memory: [`FullyConnected::weight_gradient`]
+//! says so with `None`. [`FullyConnected::keep_gradients`] asks for the gradient to be kept (the
+//! update is then a second pass over the weights, with the same bits).
 
-use length_autograd::{
-    AutogradError, Function, Initializer, Layer, LayerId, Optimizer, Value, inputs, pool,
-};
+use length_autograd::{AutogradError, Initializer, Layer, LayerId, Optimizer, Value, inputs, pool};
 use length_tensor::{
     Matrix, Tensor, column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into,
     matmul_at_b_update_into,
 };
 use ndarray::{
-    Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2, Ix1, Ix2,
+    Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2,
+    ArrayViewMutD, Ix2,
 };
 
 use crate::LayersError;
@@ -36,7 +40,7 @@ use crate::LayersError;
 /// A fully connected layer, LENGTH's `FullyConnected(num_inputs, num_outputs, weight_init)`.
 ///
 /// ```
-/// use length_autograd::{Function, Value};
+/// use length_autograd::{Layer, Value};
 /// use length_layers::{FullyConnected, Xavier};
 /// use ndarray::array;
 ///
@@ -58,6 +62,11 @@ pub struct FullyConnected {
     /// ([`Layer::backward_and_update`]) does not store it.
     weight_gradient: Matrix,
     bias_gradient: Array1<f32>,
+    /// Whether `weight_gradient` and `bias_gradient` hold the last backward pass's gradients.
+    weight_gradient_kept: bool,
+    bias_gradient_kept: bool,
+    /// Whether backward passes must keep the weight gradient (no fused step).
+    keep_gradients: bool,
 }
 
 const NAME: &str = "FullyConnected";
@@ -92,6 +101,9 @@ impl FullyConnected {
             bias: Array1::zeros(num_outputs),
             weight_gradient: Matrix::zeros((num_outputs, num_inputs)),
             bias_gradient: Array1::zeros(num_outputs),
+            weight_gradient_kept: false,
+            bias_gradient_kept: false,
+            keep_gradients: false,
         }
     }
 
@@ -156,14 +168,52 @@ impl FullyConnected {
         Ok(())
     }
 
-    /// `∂L/∂Wᵀ` from the last backward pass, in the stored (outputs, inputs) layout.
-    pub fn weight_gradient(&self) -> ArrayView2<'_, f32> {
-        self.weight_gradient.view()
+    /// `∂L/∂Wᵀ` from the last backward pass, in the stored (outputs, inputs) layout; `None`
+    /// before the first backward pass, and after one that applied an element-wise optimizer's
+    /// step while computing it (see [`keep_gradients`](FullyConnected::keep_gradients)).
+    ///
+    /// ```
+    /// use length_autograd::{Graph, functions::Sum};
+    /// use length_layers::{FullyConnected, Xavier};
+    /// use length_optim::Sgd;
+    ///
+    /// let mut layer = FullyConnected::new(3, 2, &mut Xavier::new(0));
+    /// for keep in [false, true] {
+    ///     layer.keep_gradients(keep);
+    ///     let mut graph = Graph::new();
+    ///     let x = graph.constant(ndarray::array![[1.0f32, 2.0, 3.0]]);
+    ///     let y = graph.apply_layer(&mut layer, &[x])?;
+    ///     let loss = graph.apply(Sum, &[y])?;
+    ///     graph.backward(loss, &mut Sgd::with_learning_rate(0.1));
+    ///     drop(graph);
+    ///     // Fused into the product, the step never stored the gradient; kept, it is xᵀ per row.
+    ///     assert_eq!(layer.weight_gradient().is_some(), keep);
+    /// }
+    /// assert_eq!(layer.weight_gradient().unwrap().row(1).to_vec(), [1.0, 2.0, 3.0]);
+    /// # Ok::<(), length_autograd::AutogradError>(())
+    /// ```
+    pub fn weight_gradient(&self) -> Option<ArrayView2<'_, f32>> {
+        self.weight_gradient_kept
+            .then(|| self.weight_gradient.view())
     }
 
-    /// `∂L/∂b` from the last backward pass.
-    pub fn bias_gradient(&self) -> ArrayView1<'_, f32> {
-        self.bias_gradient.view()
+    /// `∂L/∂b` from the last backward pass; `None` before the first.
+    pub fn bias_gradient(&self) -> Option<ArrayView1<'_, f32>> {
+        self.bias_gradient_kept.then(|| self.bias_gradient.view())
+    }
+
+    /// Whether backward passes keep the weight gradient when the optimizer is element-wise.
+    /// Off (the default), the step is applied to the weights while the weight-gradient product
+    /// finishes them, and the gradient is not stored; on, the gradient is stored and the step
+    /// applied after it, one more pass over the weights, bit-identical.
+    pub fn keep_gradients(&mut self, keep: bool) {
+        self.keep_gradients = keep;
+    }
+
+    /// Whether backward passes keep the weight gradient (see
+    /// [`keep_gradients`](FullyConnected::keep_gradients)).
+    pub fn keeps_gradients(&self) -> bool {
+        self.keep_gradients
     }
 
     /// `x · W + b` without a graph, for evaluation and prediction.
@@ -202,7 +252,7 @@ fn shape_error(what: &str, expected: &[usize], got: &[usize]) -> LayersError {
     }
 }
 
-impl Function for FullyConnected {
+impl Layer for FullyConnected {
     fn name(&self) -> &str {
         NAME
     }
@@ -237,19 +287,10 @@ impl Function for FullyConnected {
         let input_gradient = self.input_gradient(g, needs_gradient);
         column_sums_into(g, self.bias_gradient.view_mut());
         matmul_at_b_into(g, x, self.weight_gradient.view_mut()); // gᵀ · x = ∂L/∂Wᵀ
+        (self.weight_gradient_kept, self.bias_gradient_kept) = (true, true);
         vec![input_gradient]
     }
 
-    fn as_layer(&self) -> Option<&dyn Layer> {
-        Some(self)
-    }
-
-    fn as_layer_mut(&mut self) -> Option<&mut dyn Layer> {
-        Some(self)
-    }
-}
-
-impl Layer for FullyConnected {
     fn layer_id(&self) -> LayerId {
         self.id
     }
@@ -259,49 +300,27 @@ impl Layer for FullyConnected {
         vec![self.weights.view().into_dyn(), self.bias.view().into_dyn()]
     }
 
-    fn parameter_gradients(&self) -> Vec<ArrayViewD<'_, f32>> {
+    fn parameters_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
         vec![
-            self.weight_gradient.view().into_dyn(),
-            self.bias_gradient.view().into_dyn(),
+            self.weights.view_mut().into_dyn(),
+            self.bias.view_mut().into_dyn(),
         ]
     }
 
-    fn apply_update(&mut self, deltas: &[Tensor]) {
-        assert_eq!(
-            deltas.len(),
-            2,
-            "FullyConnected takes 2 deltas, got {}",
-            deltas.len()
-        );
-        let (weights, bias) = (&deltas[0], &deltas[1]);
-        assert_eq!(
-            weights.shape(),
-            self.weights.shape(),
-            "FullyConnected: weight delta {:?} for weights {:?}",
-            weights.shape(),
-            self.weights.shape()
-        );
-        assert_eq!(
-            bias.shape(),
-            self.bias.shape(),
-            "FullyConnected: bias delta {:?} for bias {:?}",
-            bias.shape(),
-            self.bias.shape()
-        );
-        self.weights -= &weights
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("checked shape");
-        self.bias -= &bias
-            .view()
-            .into_dimensionality::<Ix1>()
-            .expect("checked shape");
+    /// The weight gradient, then the bias gradient; `None` unless the last backward pass kept
+    /// both (see [`FullyConnected::weight_gradient`]).
+    fn parameter_gradients(&self) -> Option<Vec<ArrayViewD<'_, f32>>> {
+        Some(vec![
+            self.weight_gradient()?.into_dyn(),
+            self.bias_gradient()?.into_dyn(),
+        ])
     }
 
     /// With an element-wise optimizer (all of length-optim's), the step is applied to the
     /// weights a band of rows at a time as the weight-gradient product `gᵀ · x` finishes them
     /// (`matmul_at_b_update_into`), and the weight gradient is never stored: bit-identical to
-    /// `backward` then `update`, with one pass over the weights instead of three.
+    /// `backward` then `update`, with one pass over the weights instead of three. Not when the
+    /// layer [keeps its gradients](FullyConnected::keep_gradients).
     fn backward_and_update(
         &mut self,
         inputs: &[&Value],
@@ -310,6 +329,9 @@ impl Layer for FullyConnected {
         needs_gradient: &[bool],
         optimizer: &mut dyn Optimizer,
     ) -> Option<Vec<Option<Tensor>>> {
+        if self.keep_gradients {
+            return None;
+        }
         let step = optimizer
             .begin_elementwise_step(self.id, &[self.weights.shape(), self.bias.shape()])?;
         let (x, g) = backward_operands(inputs, output_gradient);
@@ -328,11 +350,19 @@ impl Layer for FullyConnected {
         let bias = self.bias.as_slice_mut().expect("the bias is contiguous");
         let bias_gradient = self.bias_gradient.as_slice().expect("contiguous");
         step.apply(1, 0, bias, bias_gradient);
+        (self.weight_gradient_kept, self.bias_gradient_kept) = (false, true);
         Some(vec![input_gradient])
     }
 
     /// Updates weights and bias in place with [`Optimizer::update`].
+    ///
+    /// # Panics
+    /// If the last backward pass did not keep the gradients.
     fn update(&mut self, optimizer: &mut dyn Optimizer) {
+        assert!(
+            self.weight_gradient_kept && self.bias_gradient_kept,
+            "FullyConnected::update: no gradients kept; run a backward pass first"
+        );
         optimizer.update(
             &mut [
                 self.weights.view_mut().into_dyn(),
@@ -349,7 +379,7 @@ impl Layer for FullyConnected {
 
 #[cfg(test)]
 mod tests {
-    use length_autograd::{assert_allclose, assert_allclose_tol, compute_numerical_gradient};
+    use length_autograd::{Tolerance, assert_allclose, check_layer_gradients};
     use ndarray::array;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -386,39 +416,83 @@ mod tests {
         let x = Tensor::from_shape_fn(vec![10, 50], |_| rng.random_range(-1.0..1.0));
         let gradient = Tensor::from_elem(vec![10, 20], 2.0);
         let mut layer = FullyConnected::new(50, 20, &mut Xavier::new(21));
-        let output = layer.forward(&[&Value::Tensor(x.clone())]).unwrap();
-        let x_value = Value::Tensor(x.clone());
-        let input_gradient = layer.backward(&[&x_value], &output, &gradient, &[true]);
+        let tolerance = Tolerance {
+            eps: 1e-2,
+            atol: 1e-4,
+            rtol: 1e-4,
+        };
+        check_layer_gradients(&mut layer, &[Value::Tensor(x)], &gradient, tolerance).unwrap();
+    }
 
-        let parameters = [
-            x,
-            layer.stored_weights().to_owned().into_dyn(),
-            layer.bias().to_owned().into_dyn(),
-        ];
-        let numerical = compute_numerical_gradient(
-            |p| {
-                layer.stored_weights_mut().assign(&p[1]);
-                layer.bias_mut().assign(&p[2]);
-                layer.forward(&[&Value::Tensor(p[0].clone())]).unwrap()
-            },
-            &parameters,
-            &gradient,
-            1e-2,
+    #[test]
+    fn a_wrong_weight_gradient_is_caught() {
+        /// A fully connected layer whose weight gradient is off by 1 % in one element.
+        struct Off(FullyConnected);
+        impl Layer for Off {
+            fn name(&self) -> &str {
+                "Off"
+            }
+            fn forward(&mut self, inputs: &[&Value]) -> Result<Tensor, AutogradError> {
+                self.0.forward(inputs)
+            }
+            fn backward(
+                &mut self,
+                inputs: &[&Value],
+                output: &Tensor,
+                g: &Tensor,
+                needs: &[bool],
+            ) -> Vec<Option<Tensor>> {
+                let gradients = self.0.backward(inputs, output, g, needs);
+                self.0.weight_gradient[[1, 2]] *= 1.01;
+                gradients
+            }
+            fn layer_id(&self) -> LayerId {
+                self.0.layer_id()
+            }
+            fn parameters(&self) -> Vec<ArrayViewD<'_, f32>> {
+                self.0.parameters()
+            }
+            fn parameters_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
+                self.0.parameters_mut()
+            }
+            fn parameter_gradients(&self) -> Option<Vec<ArrayViewD<'_, f32>>> {
+                self.0.parameter_gradients()
+            }
+        }
+        let x = Array2::from_shape_fn((4, 5), |(i, j)| (i as f32 - j as f32) / 4.0).into_dyn();
+        let gradient = Tensor::from_elem(vec![4, 3], 1.0);
+        let mut layer = Off(FullyConnected::new(5, 3, &mut Xavier::new(3)));
+        let weights_before = layer.0.stored_weights().to_owned();
+        let tolerance = Tolerance {
+            eps: 1e-2,
+            atol: 1e-4,
+            rtol: 1e-4,
+        };
+        let report = check_layer_gradients(&mut layer, &[Value::Tensor(x)], &gradient, tolerance)
+            .unwrap_err();
+        assert!(report.contains("gradient of parameter 0"), "{report}");
+        assert!(report.contains("[1, 2]"), "{report}");
+        assert_eq!(
+            layer.0.stored_weights(),
+            weights_before,
+            "parameters restored"
         );
-        let (atol, rtol) = (1e-4, 1e-4);
-        assert_allclose_tol(
-            input_gradient[0].as_ref().unwrap(),
-            &numerical[0],
-            atol,
-            rtol,
+    }
+
+    #[test]
+    fn gradients_are_none_until_a_backward_pass_keeps_them() {
+        let mut layer = FullyConnected::new(3, 2, &mut Xavier::new(0));
+        assert!(layer.weight_gradient().is_none() && layer.bias_gradient().is_none());
+        assert!(layer.parameter_gradients().is_none());
+        let x = Value::from(array![[1.0f32, -1.0, 0.5]]);
+        let y = layer.forward(&[&x]).unwrap();
+        layer.backward(&[&x], &y, &Tensor::ones(vec![1, 2]), &[false]);
+        assert_eq!(
+            layer.weight_gradient().unwrap().row(0).to_vec(),
+            [1.0, -1.0, 0.5]
         );
-        assert_allclose_tol(
-            &layer.weight_gradient().into_dyn(),
-            &numerical[1],
-            atol,
-            rtol,
-        );
-        assert_allclose_tol(&layer.bias_gradient().into_dyn(), &numerical[2], atol, rtol);
+        assert_eq!(layer.bias_gradient().unwrap().to_vec(), [1.0, 1.0]);
+        assert_eq!(layer.parameter_gradients().unwrap().len(), 2);
     }
 
     #[test]

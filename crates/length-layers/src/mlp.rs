@@ -129,7 +129,7 @@ impl Model for MLP {
         let mut dropouts = dropouts.iter_mut();
         let mut h = x;
         for (i, layer) in layers.iter_mut().enumerate() {
-            h = graph.apply(layer, &[h])?;
+            h = graph.apply_layer(layer, &[h])?;
             if i < last {
                 h = config.activation.apply(graph, h)?;
                 match dropouts.next() {

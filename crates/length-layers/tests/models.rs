@@ -3,7 +3,7 @@
 
 use length_autograd::{AutogradError, Graph, Layer};
 use length_layers::{
-    ActivatedMLP, Activation, LayersError, Loss, MLP, MlpConfig, Model, WeightInit,
+    ActivatedMLP, Activation, FullyConnected, LayersError, Loss, MLP, MlpConfig, Model, WeightInit,
 };
 use length_optim::{Adam, AdamW, AdamWConfig, Momentum, MomentumConfig, Sgd};
 use length_tensor::Labels;
@@ -245,7 +245,9 @@ fn default_layer_update_equals_the_in_place_update() -> Result<(), Box<dyn std::
     let layer_a = &mut a.layers_mut()[0];
     let deltas = length_autograd::Optimizer::run_update_rule(
         &mut sgd,
-        &layer_a.parameter_gradients(),
+        &layer_a
+            .parameter_gradients()
+            .expect("kept by backward_gradients_only"),
         layer_a.layer_id(),
     );
     layer_a.apply_update(&deltas);
@@ -283,7 +285,9 @@ impl length_autograd::Optimizer for TwoPass {
     ) {
         self.0.update(parameters, gradients, layer);
     }
+}
 
+impl length_autograd::LearningRate for TwoPass {
     fn learning_rate(&self) -> f32 {
         self.0.learning_rate()
     }
@@ -364,4 +368,52 @@ fn applying_the_step_inside_backward_changes_no_bit() {
         drop(offered);
         assert_folding_changes_no_bit(name, build().as_mut(), &mut TwoPass(build()));
     }
+}
+
+#[test]
+fn kept_gradients_are_the_real_ones_and_change_no_bit() -> Result<(), Box<dyn std::error::Error>> {
+    // Three copies of one layer, one Adam step each on the same batch: fused (the weight gradient
+    // is not stored), kept (stored, then the step), and LENGTH's two passes by hand.
+    let make = || FullyConnected::new(20, 6, &mut length_layers::Xavier::new(3));
+    let (mut fused, mut kept, mut by_hand) = (make(), make(), make());
+    kept.keep_gradients(true);
+    let x = batch(5, 20, 9);
+    let labels = array![0u32, 5, 2, 2, 1];
+    let step = |layer: &mut FullyConnected, train: bool| -> Result<(), AutogradError> {
+        let mut graph = Graph::new();
+        let input = graph.constant(x.clone());
+        let t = graph.labels(labels.clone());
+        let y = graph.apply_layer(layer, &[input])?;
+        let loss = graph.apply(length_autograd::functions::MeanSquaredError, &[y, t])?;
+        if train {
+            graph.backward(loss, &mut Adam::with_learning_rate(0.01));
+        } else {
+            graph.backward_gradients_only(loss);
+        }
+        Ok(())
+    };
+    step(&mut fused, true)?;
+    step(&mut kept, true)?;
+    step(&mut by_hand, false)?;
+    assert!(
+        fused.weight_gradient().is_none(),
+        "a fused step keeps no gradient"
+    );
+    assert!(fused.parameter_gradients().is_none());
+    let expected = by_hand.weight_gradient().expect("kept").to_owned();
+    assert_eq!(kept.weight_gradient().expect("kept"), expected);
+    assert_eq!(kept.bias_gradient(), by_hand.bias_gradient());
+    by_hand.update(&mut Adam::with_learning_rate(0.01));
+    for (a, b) in [(&fused, &kept), (&kept, &by_hand)] {
+        let bits = |layer: &FullyConnected| -> Vec<u32> {
+            layer
+                .stored_weights()
+                .iter()
+                .chain(layer.bias().iter())
+                .map(|w| w.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(a), bits(b));
+    }
+    Ok(())
 }

@@ -20,13 +20,18 @@
 //!
 //! A first moment below 10⁻³⁰ and a subnormal second moment are set to zero: arithmetic on
 //! subnormal numbers is slow on x86, and it changes no parameter by anything it can represent
-//! (see `fused::flush_tiny`).
+//! (see `flush::flush_tiny`).
 //!
-//! State is kept per layer ([`LayerId`]), per parameter within the layer; two layers never share
-//! moments or step counts.
+//! State is kept per layer ([`LayerId`]), per parameter within the
+//! layer; two layers never share moments or step counts. The rule is stated once, per element,
+//! as an [`ElementwiseOptimizer`]: LENGTH's `run_update_rule`, the in-place `update` and the step
+//! fused into a fully connected layer's weight-gradient product all come from it. That fused step
+//! saves writing the weight gradient and reading it back: training steps of the 784-512-512-10
+//! MLP ran 8-10 % faster on 2 threads and 16 % on one than with the separate pass (MNIST batches,
+//! alternating blocks of 16 steps, medians of ~900 steps).
 //!
 //! ```
-//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
+//! use length_autograd::{LayerId, Optimizer};
 //! use length_optim::Adam;
 //! use ndarray::array;
 //!
@@ -41,15 +46,10 @@
 //! assert_eq!(adam.steps(layer), 1);
 //! ```
 
-use std::collections::HashMap;
-
-use length_autograd::{ElementwiseStep, LayerId, Optimizer};
-use length_tensor::Tensor;
-use ndarray::{ArrayViewD, ArrayViewMutD};
+use length_autograd::{ElementwiseOptimizer, LayerId, LayerStates, LearningRate};
 
 use crate::error::{ConfigError, decay_rate, non_negative};
-use crate::fused::{self, flush_subnormal, flush_tiny};
-use crate::state::{assert_parameters_match, assert_state_shapes, zeros_like, zeros_of_shapes};
+use crate::flush::{flush_subnormal, flush_tiny};
 
 /// Hyperparameters of [`Adam`]; the defaults are LENGTH's (and the paper's).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,24 +93,13 @@ impl AdamConfig {
 #[derive(Debug, Clone)]
 pub struct Adam {
     config: AdamConfig,
-    layers: HashMap<LayerId, LayerState>,
+    /// Per layer: the step count `t` and the moments `m` and `v` of each parameter.
+    states: LayerStates,
 }
 
-/// One layer's Adam state.
-#[derive(Debug, Clone)]
-struct LayerState {
-    /// How many updates this layer has had: `t` of the bias corrections.
-    steps: u64,
-    /// `m`, one array per parameter.
-    first_moments: Vec<Tensor>,
-    /// `v`, one array per parameter.
-    second_moments: Vec<Tensor>,
-}
-
-/// The scalar rule of one step. Every Adam and AdamW update goes through it (in
-/// [`Adam::fused_step`]), so they all compute bit-identical deltas.
-#[derive(Clone, Copy)]
-struct Step {
+/// The constants of one Adam update of one layer ([`ElementwiseOptimizer::Step`]), AdamW's too.
+#[derive(Debug, Clone, Copy)]
+pub struct AdamStep {
     beta1: f32,
     one_minus_beta1: f32,
     beta2: f32,
@@ -123,14 +112,14 @@ struct Step {
     inverse_sqrt_bias_correction2: f32,
 }
 
-impl Step {
+impl AdamStep {
     /// The constants of step number `t` (1 on a layer's first update).
-    fn new(config: &AdamConfig, t: u64) -> Self {
+    pub(crate) fn new(config: &AdamConfig, t: u64) -> Self {
         // Bias corrections in f64: β2ᵗ stays accurate for large t, and they are computed once.
         let t = t as f64;
         let bias_correction1 = 1.0 - f64::from(config.beta1).powf(t);
         let bias_correction2 = 1.0 - f64::from(config.beta2).powf(t);
-        Step {
+        AdamStep {
             beta1: config.beta1,
             one_minus_beta1: 1.0 - config.beta1,
             beta2: config.beta2,
@@ -143,7 +132,7 @@ impl Step {
 
     /// Updates one parameter's moments and returns the delta to subtract from it.
     #[inline(always)]
-    fn delta(self, m: &mut f32, v: &mut f32, g: f32) -> f32 {
+    pub(crate) fn delta(self, m: &mut f32, v: &mut f32, g: f32) -> f32 {
         *m = flush_tiny(self.beta1 * *m + self.one_minus_beta1 * g);
         *v = flush_subnormal(self.beta2 * *v + self.one_minus_beta2 * (g * g));
         self.step_size * *m / (v.sqrt() * self.inverse_sqrt_bias_correction2 + self.eps)
@@ -168,7 +157,7 @@ impl Adam {
     pub(crate) fn new_unchecked(config: AdamConfig) -> Self {
         Adam {
             config,
-            layers: HashMap::new(),
+            states: LayerStates::new(),
         }
     }
 
@@ -190,131 +179,7 @@ impl Adam {
 
     /// How many updates `layer` has had (`t` of its last step); 0 for a layer never seen.
     pub fn steps(&self, layer: LayerId) -> u64 {
-        self.layers.get(&layer).map_or(0, |state| state.steps)
-    }
-
-    /// Counts one more update of `layer`, whose parameters have `shapes` (creating zero moments
-    /// on its first update), and returns the step's constants with the layer's state.
-    ///
-    /// # Panics
-    /// If the layer was updated before with parameters of other shapes.
-    fn begin_step<'s>(
-        &mut self,
-        layer: LayerId,
-        shapes: impl ExactSizeIterator<Item = &'s [usize]> + Clone,
-    ) -> (Step, &mut LayerState) {
-        let zeros = || zeros_of_shapes(shapes.clone());
-        let state = self.layers.entry(layer).or_insert_with(|| LayerState {
-            steps: 0,
-            first_moments: zeros(),
-            second_moments: zeros(),
-        });
-        assert_state_shapes("Adam", &state.first_moments, shapes, layer);
-        state.steps += 1;
-        (Step::new(&self.config, state.steps), state)
-    }
-
-    /// One Adam step for `layer`, as one fused pass per parameter: advances the layer's moments
-    /// (zeros before its first update) and, for each element, calls `apply(output, adam_delta)`
-    /// with the element of `outputs` and the Adam delta of the same element of `gradients`.
-    ///
-    /// Every update of Adam and AdamW is this pass; they differ only in what `outputs` holds
-    /// (fresh deltas or the parameters) and in `apply` (store, subtract, decay and subtract).
-    pub(crate) fn fused_step<A>(
-        &mut self,
-        outputs: &mut [ArrayViewMutD<f32>],
-        gradients: &[ArrayViewD<f32>],
-        layer: LayerId,
-        apply: A,
-    ) where
-        A: Fn(&mut f32, f32) + Sync + Copy,
-    {
-        debug_assert_eq!(outputs.len(), gradients.len());
-        let shapes = gradients.iter().map(|gradient| gradient.shape());
-        let (step, state) = self.begin_step(layer, shapes);
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments);
-        for ((output, (m, v)), gradient) in outputs.iter_mut().zip(moments).zip(gradients) {
-            fused::zip_3(
-                output.view_mut(),
-                m.view_mut(),
-                v.view_mut(),
-                gradient.view(),
-                move |output, m, v, g| apply(output, step.delta(m, v, g)),
-            );
-        }
-    }
-
-    /// One Adam step for `layer` (parameters of `shapes`) to apply piece by piece
-    /// ([`Optimizer::begin_elementwise_step`]), `apply(p, adam_delta)` for each element, as
-    /// [`fused_step`](Adam::fused_step) would.
-    pub(crate) fn elementwise_step<A>(
-        &mut self,
-        layer: LayerId,
-        shapes: &[&[usize]],
-        apply: A,
-    ) -> Box<dyn ElementwiseStep + '_>
-    where
-        A: Fn(&mut f32, f32) + Sync + Copy + 'static,
-    {
-        let (step, state) = self.begin_step(layer, shapes.iter().copied());
-        let moments = state
-            .first_moments
-            .iter_mut()
-            .zip(&mut state.second_moments)
-            .map(|(m, v)| (m.as_mut_ptr(), v.as_mut_ptr(), m.len()))
-            .collect();
-        Box::new(AdamStep {
-            step,
-            moments,
-            apply,
-        })
-    }
-}
-
-/// One Adam (or AdamW) step applied piece by piece: the same arithmetic as
-/// [`Adam::fused_step`] on the moments of the same elements, `apply(p, adam_delta)` for each.
-struct AdamStep<A> {
-    step: Step,
-    /// Per parameter: its first and second moments (contiguous, row-major) and their length.
-    moments: Vec<(*mut f32, *mut f32, usize)>,
-    apply: A,
-}
-
-// SAFETY: `apply` touches the moments of the elements of its piece only, and the caller updates
-// each element once per step (`ElementwiseStep`'s contract): threads never share an element. The
-// moments outlive the step, which borrows the optimizer mutably.
-unsafe impl<A: Sync> Sync for AdamStep<A> {}
-
-impl<A> ElementwiseStep for AdamStep<A>
-where
-    A: Fn(&mut f32, f32) + Sync + Copy,
-{
-    fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]) {
-        let (m, v, len) = self.moments[index];
-        assert!(
-            parameter.len() == gradient.len() && offset + parameter.len() <= len,
-            "Adam: a piece of {} elements at {offset} of a parameter of {len}, gradient {}",
-            parameter.len(),
-            gradient.len()
-        );
-        // SAFETY: inside the moments (asserted), and no other piece covers these elements.
-        let (m, v) = unsafe {
-            (
-                std::slice::from_raw_parts_mut(m.add(offset), parameter.len()),
-                std::slice::from_raw_parts_mut(v.add(offset), parameter.len()),
-            )
-        };
-        let (step, apply) = (self.step, self.apply);
-        fused::slices_3(
-            move |p, m, v, g| apply(p, step.delta(m, v, g)),
-            parameter,
-            m,
-            v,
-            gradient,
-        );
+        self.states.steps(layer)
     }
 }
 
@@ -324,44 +189,32 @@ impl Default for Adam {
     }
 }
 
-impl Optimizer for Adam {
-    /// Advances the layer's moments by one step and returns one delta per gradient.
-    fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
-        let mut deltas = zeros_like(gradients);
-        let mut views: Vec<ArrayViewMutD<f32>> = deltas.iter_mut().map(|d| d.view_mut()).collect();
-        self.fused_step(&mut views, gradients, layer, |delta, adam_delta| {
-            *delta = adam_delta
-        });
-        deltas
+impl ElementwiseOptimizer for Adam {
+    const NAME: &'static str = "Adam";
+    /// The first and second moments `m` and `v`.
+    type State = [f32; 2];
+    type Step = AdamStep;
+
+    /// The bias corrections of the layer's `t`-th update, computed once.
+    fn step(&self, t: u64) -> AdamStep {
+        AdamStep::new(&self.config, t)
     }
 
-    /// Advances the moments and updates the parameters in one pass per parameter, allocating
-    /// nothing after the layer's first update.
-    fn update(
-        &mut self,
-        parameters: &mut [ArrayViewMutD<f32>],
-        gradients: &[ArrayViewD<f32>],
-        layer: LayerId,
-    ) {
-        assert_parameters_match("Adam::update", parameters, gradients);
-        self.fused_step(parameters, gradients, layer, |p, adam_delta| {
-            *p -= adam_delta
-        });
+    #[inline(always)]
+    fn delta(step: AdamStep, _p: f32, g: f32, [m, v]: &mut [f32; 2]) -> f32 {
+        step.delta(m, v, g)
     }
 
-    /// Adam is element-wise: a layer may apply the step to pieces of a parameter as the
-    /// weight-gradient product finishes them (a band of rows at a time), which saves writing the
-    /// gradient and reading it back: training steps of the 784-512-512-10 MLP ran 8-10 % faster
-    /// on 2 threads and 16 % on one than with the separate pass (MNIST batches, alternating blocks
-    /// of 16 steps, medians of ~900 steps). The moments are those of `update`, bit for bit.
-    fn begin_elementwise_step(
-        &mut self,
-        layer: LayerId,
-        shapes: &[&[usize]],
-    ) -> Option<Box<dyn ElementwiseStep + '_>> {
-        Some(self.elementwise_step(layer, shapes, |p, adam_delta| *p -= adam_delta))
+    fn layer_states(&self) -> &LayerStates {
+        &self.states
     }
 
+    fn layer_states_mut(&mut self) -> &mut LayerStates {
+        &mut self.states
+    }
+}
+
+impl LearningRate for Adam {
     fn learning_rate(&self) -> f32 {
         self.config.learning_rate
     }
@@ -373,6 +226,7 @@ impl Optimizer for Adam {
 
 #[cfg(test)]
 mod tests {
+    use length_autograd::Optimizer;
     use ndarray::array;
 
     use super::*;
@@ -389,15 +243,18 @@ mod tests {
         let zero = array![0.0f32, 0.0].into_dyn();
         for _ in 0..450 {
             let deltas = adam.run_update_rule(&[zero.view()], layer);
-            let state = &adam.layers[&layer];
-            let m = state.first_moments[0][0];
+            let m = moment(&adam, layer, 0, 0);
             assert!(m == 0.0 || m.abs() >= 1e-30, "a tiny first moment: {m:e}");
             assert!(!deltas[0][0].is_subnormal());
-            assert!(!state.second_moments[0][0].is_subnormal());
+            assert!(!moment(&adam, layer, 1, 0).is_subnormal());
         }
-        let state = &adam.layers[&layer];
-        assert_eq!(state.first_moments[0][0], 0.0);
+        assert_eq!(moment(&adam, layer, 0, 0), 0.0);
         // The other element's moments are still normal numbers and keep decaying.
-        assert!(state.first_moments[0][1] > 0.0 && state.second_moments[0][1] > 0.0);
+        assert!(moment(&adam, layer, 0, 1) > 0.0 && moment(&adam, layer, 1, 1) > 0.0);
+    }
+
+    /// Element `index` of moment `slot` (0: `m`, 1: `v`) of the layer's first parameter.
+    fn moment(adam: &Adam, layer: LayerId, slot: usize, index: usize) -> f32 {
+        adam.states.slot(layer, 0, slot).expect("updated")[index]
     }
 }

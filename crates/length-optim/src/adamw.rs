@@ -18,13 +18,13 @@
 //! # The decay needs the parameters
 //!
 //! LENGTH's [`Optimizer::run_update_rule`] sees only gradients, so it cannot compute `η·λ·p`.
-//! Here it returns **the Adam part only** (exactly what [`Adam`] would return) and leaves the
-//! decay out. The complete update is applied by [`Optimizer::update`], which sees the
+//! Here it returns **the Adam part only** (what [`Adam`] would return: the rule with `p = 0`) and
+//! leaves the decay out. The complete update is applied by [`Optimizer::update`], which sees the
 //! parameters and is what the training loop calls; when you need the complete deltas instead,
 //! call [`AdamW::run_update_rule_with_decay`]. Both give bit-identical results.
 //!
 //! ```
-//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
+//! use length_autograd::{LayerId, Optimizer};
 //! use length_optim::{AdamW, AdamWConfig};
 //! use ndarray::array;
 //!
@@ -37,13 +37,14 @@
 //! assert_eq!(weights[0], 2.0 - 0.001 * 0.5 * 2.0);
 //! ```
 
-use length_autograd::{ElementwiseStep, LayerId, Optimizer};
+#[cfg(doc)]
+use length_autograd::Optimizer;
+use length_autograd::{ElementwiseOptimizer, LayerId, LayerStates, LearningRate};
 use length_tensor::Tensor;
-use ndarray::{ArrayViewD, ArrayViewMutD};
+use ndarray::ArrayViewD;
 
-use crate::adam::{Adam, AdamConfig};
+use crate::adam::{Adam, AdamConfig, AdamStep};
 use crate::error::{ConfigError, non_negative};
-use crate::state::assert_parameters_match;
 
 /// Hyperparameters of [`AdamW`]: Adam's, plus the weight decay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,8 +145,8 @@ impl AdamW {
     }
 
     /// The complete deltas, decay included: `η·λ·p + adam_delta` for each parameter `p`.
-    /// Advances the layer's moments exactly as [`Optimizer::update`] does, and
-    /// `p − delta` is bit-identical to what `update` would have stored.
+    /// Advances the layer's moments exactly as [`Optimizer::update`]
+    /// does, and `p − delta` is bit-identical to what `update` would have stored.
     ///
     /// # Panics
     /// If `parameters` and `gradients` differ in number or shapes.
@@ -155,21 +156,7 @@ impl AdamW {
         gradients: &[ArrayViewD<f32>],
         layer: LayerId,
     ) -> Vec<Tensor> {
-        let mut deltas: Vec<Tensor> = parameters.iter().map(|p| p.to_owned()).collect();
-        let mut views: Vec<ArrayViewMutD<f32>> = deltas.iter_mut().map(|d| d.view_mut()).collect();
-        assert_parameters_match("AdamW::run_update_rule_with_decay", &views, gradients);
-        let decay = self.decay_factor();
-        // Each `delta` holds its parameter `p` on entry.
-        self.adam
-            .fused_step(&mut views, gradients, layer, move |delta, adam_delta| {
-                *delta = decay * *delta + adam_delta
-            });
-        deltas
-    }
-
-    /// `η·λ`, the fraction of each parameter the decay removes per update.
-    fn decay_factor(&self) -> f32 {
-        self.adam.learning_rate() * self.weight_decay
+        self.run_update_rule_with_parameters(parameters, gradients, layer)
     }
 }
 
@@ -179,46 +166,35 @@ impl Default for AdamW {
     }
 }
 
-impl Optimizer for AdamW {
-    /// **The Adam part only** (the decay needs the parameters, which this method does not see):
-    /// advances the moments and returns what [`Adam`] would. See the [module docs](self);
-    /// [`AdamW::run_update_rule_with_decay`] returns the complete deltas.
-    fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
-        self.adam.run_update_rule(gradients, layer)
+impl ElementwiseOptimizer for AdamW {
+    const NAME: &'static str = "AdamW";
+    /// Adam's moments `m` and `v`.
+    type State = [f32; 2];
+    /// Adam's constants, and the decay `η·λ`.
+    type Step = (AdamStep, f32);
+
+    fn step(&self, t: u64) -> (AdamStep, f32) {
+        let decay = self.adam.config().learning_rate * self.weight_decay;
+        (self.adam.step(t), decay)
     }
 
-    /// `p ← p − (η·λ·p + adam_delta)`, advancing the moments, in one pass per parameter,
-    /// allocating nothing after the layer's first update.
-    fn update(
-        &mut self,
-        parameters: &mut [ArrayViewMutD<f32>],
-        gradients: &[ArrayViewD<f32>],
-        layer: LayerId,
-    ) {
-        assert_parameters_match("AdamW::update", parameters, gradients);
-        let decay = self.decay_factor();
-        self.adam
-            .fused_step(parameters, gradients, layer, move |p, adam_delta| {
-                *p -= decay * *p + adam_delta
-            });
+    /// `η·λ·p + adam_delta`.
+    #[inline(always)]
+    fn delta((adam, decay): (AdamStep, f32), p: f32, g: f32, [m, v]: &mut [f32; 2]) -> f32 {
+        let adam_delta = adam.delta(m, v, g);
+        decay * p + adam_delta
     }
 
-    /// AdamW is element-wise, as Adam: `p ← p − (η·λ·p + adam_delta)` on pieces of the
-    /// parameters as the weight-gradient product finishes them, bit-identical to `update`.
-    fn begin_elementwise_step(
-        &mut self,
-        layer: LayerId,
-        shapes: &[&[usize]],
-    ) -> Option<Box<dyn ElementwiseStep + '_>> {
-        let decay = self.decay_factor();
-        let step = self
-            .adam
-            .elementwise_step(layer, shapes, move |p, adam_delta| {
-                *p -= decay * *p + adam_delta
-            });
-        Some(step)
+    fn layer_states(&self) -> &LayerStates {
+        self.adam.layer_states()
     }
 
+    fn layer_states_mut(&mut self) -> &mut LayerStates {
+        self.adam.layer_states_mut()
+    }
+}
+
+impl LearningRate for AdamW {
     fn learning_rate(&self) -> f32 {
         self.adam.learning_rate()
     }

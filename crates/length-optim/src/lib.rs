@@ -1,8 +1,10 @@
 //! # length-optim
 //!
-//! LENGTH's optimizers and learning-rate schedules. Each optimizer implements
-//! [`length_autograd::Optimizer`]: LENGTH's `run_update_rule(gradients, layer) -> deltas`, and a
-//! fused in-place `update` that the training loop calls.
+//! LENGTH's optimizers and learning-rate schedules. Each optimizer states its rule once, per
+//! element, as a [`length_autograd::ElementwiseOptimizer`], and gets from it the whole
+//! [`length_autograd::Optimizer`]: LENGTH's `run_update_rule(gradients, layer) -> deltas`, the
+//! fused in-place `update`, and the step a fully connected layer applies while it computes its
+//! weight gradient.
 //!
 //! | optimizer    | module (file)    | update of `p` with gradient `g`              | state per parameter |
 //! |--------------|------------------|----------------------------------------------|---------------------|
@@ -17,13 +19,13 @@
 //! within the layer, created as zeros on the layer's first update.
 //!
 //! **Speed.** Every `update` is one pass per parameter array that reads the gradient, updates
-//! the state and writes the parameter in place, allocating nothing after a layer's first update.
-//! Arrays of 32 768 elements or more are split into 8 192-element pieces handled in parallel by
-//! rayon; the result is bit-identical for any number of threads, and bit-identical to
-//! subtracting the deltas of `run_update_rule` (both use one scalar formula). The passes are
-//! compiled for the widest SIMD the CPU has (AVX-512, AVX2 or SSE2, chosen at run time; the same
-//! bits on each), and optimizer state that decays towards the subnormal numbers is flushed to
-//! zero, which x86 CPUs would otherwise compute with a hundred times slower.
+//! the state and writes the parameter in place, allocating nothing after a layer's first update
+//! (length-tensor's `update_pass`). Arrays of 32 768 elements or more are split into 8 192-element
+//! pieces handled in parallel by rayon; the result is bit-identical for any number of threads,
+//! and bit-identical to subtracting the deltas of `run_update_rule` (both use the one scalar
+//! rule). The passes are compiled for the widest SIMD the CPU has (AVX-512, AVX2 or SSE2, chosen
+//! at run time; the same bits on each), and optimizer state that decays towards the subnormal
+//! numbers is flushed to zero, which x86 CPUs would otherwise compute with a hundred times slower.
 //!
 //! **Schedules** ([`schedule`]) give the learning rate of each epoch: [`Constant`],
 //! [`StepDecay`] (with the course notebook's rule), [`Cosine`].
@@ -51,13 +53,12 @@
 pub mod adam;
 pub mod adamw;
 mod error;
-mod fused;
+mod flush;
 pub mod momentum;
 pub mod schedule;
 pub mod sgd;
-mod state;
 
-pub use adam::{Adam, AdamConfig};
+pub use adam::{Adam, AdamConfig, AdamStep};
 pub use adamw::{AdamW, AdamWConfig};
 pub use error::ConfigError;
 pub use momentum::{Momentum, MomentumConfig};

@@ -19,7 +19,7 @@
 //! that decays below 10⁻³⁰ is set to zero (see `fused::flush_tiny`).
 //!
 //! ```
-//! use length_autograd::{ElementwiseStep, LayerId, Optimizer};
+//! use length_autograd::{LayerId, Optimizer};
 //! use length_optim::Momentum;
 //! use ndarray::array;
 //!
@@ -33,15 +33,12 @@
 //! assert_eq!(second[0][0], 0.1 * (0.9 + 1.0)); // v = 0.9·1 + 1
 //! ```
 
-use std::collections::HashMap;
-
-use length_autograd::{ElementwiseStep, LayerId, Optimizer};
-use length_tensor::Tensor;
-use ndarray::{ArrayViewD, ArrayViewMutD};
+#[cfg(doc)]
+use length_autograd::LayerId;
+use length_autograd::{ElementwiseOptimizer, LayerStates, LearningRate};
 
 use crate::error::{ConfigError, non_negative};
-use crate::fused::{self, flush_tiny};
-use crate::state::{assert_parameters_match, assert_state_shapes, zeros_of_shapes};
+use crate::flush::flush_tiny;
 
 /// Hyperparameters of [`Momentum`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,29 +75,7 @@ impl MomentumConfig {
 pub struct Momentum {
     config: MomentumConfig,
     /// One velocity array per parameter, per layer.
-    velocities: HashMap<LayerId, Vec<Tensor>>,
-}
-
-/// The scalar rule, shared by [`Optimizer::run_update_rule`] and [`Optimizer::update`] so both
-/// compute bit-identical deltas.
-#[derive(Clone, Copy)]
-struct Step {
-    learning_rate: f32,
-    momentum: f32,
-    nesterov: bool,
-}
-
-impl Step {
-    /// Updates one velocity and returns the delta to subtract from its parameter.
-    #[inline(always)]
-    fn delta(self, velocity: &mut f32, g: f32) -> f32 {
-        *velocity = flush_tiny(self.momentum * *velocity + g);
-        if self.nesterov {
-            self.learning_rate * (g + self.momentum * *velocity)
-        } else {
-            self.learning_rate * *velocity
-        }
-    }
+    velocities: LayerStates,
 }
 
 impl Momentum {
@@ -117,7 +92,7 @@ impl Momentum {
         config.validate()?;
         Ok(Momentum {
             config,
-            velocities: HashMap::new(),
+            velocities: LayerStates::new(),
         })
     }
 
@@ -148,29 +123,6 @@ impl Momentum {
     pub fn config(&self) -> &MomentumConfig {
         &self.config
     }
-
-    fn step(&self) -> Step {
-        Step {
-            learning_rate: self.config.learning_rate,
-            momentum: self.config.momentum,
-            nesterov: self.config.nesterov,
-        }
-    }
-
-    /// The layer's velocities, one per parameter of `shapes`, created as zeros on its first
-    /// update.
-    fn velocities_for<'s>(
-        &mut self,
-        shapes: impl ExactSizeIterator<Item = &'s [usize]> + Clone,
-        layer: LayerId,
-    ) -> &mut [Tensor] {
-        let velocities = self
-            .velocities
-            .entry(layer)
-            .or_insert_with(|| zeros_of_shapes(shapes.clone()));
-        assert_state_shapes("Momentum", velocities, shapes, layer);
-        velocities
-    }
 }
 
 impl Default for Momentum {
@@ -179,105 +131,43 @@ impl Default for Momentum {
     }
 }
 
-impl Optimizer for Momentum {
-    /// Advances the layer's velocities and returns one delta per gradient.
-    fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], layer: LayerId) -> Vec<Tensor> {
-        let step = self.step();
-        let velocities = self.velocities_for(gradients.iter().map(|g| g.shape()), layer);
-        velocities
-            .iter_mut()
-            .zip(gradients)
-            .map(|(velocity, gradient)| {
-                let mut delta = Tensor::zeros(gradient.raw_dim());
-                fused::zip_2(
-                    delta.view_mut(),
-                    velocity.view_mut(),
-                    gradient.view(),
-                    move |delta, v, g| *delta = step.delta(v, g),
-                );
-                delta
-            })
-            .collect()
+impl ElementwiseOptimizer for Momentum {
+    const NAME: &'static str = "Momentum";
+    /// The velocity `v`.
+    type State = [f32; 1];
+    /// The hyperparameters.
+    type Step = MomentumConfig;
+
+    fn step(&self, _t: u64) -> MomentumConfig {
+        self.config
     }
 
-    /// Advances the velocities and updates the parameters in one pass per parameter.
-    fn update(
-        &mut self,
-        parameters: &mut [ArrayViewMutD<f32>],
-        gradients: &[ArrayViewD<f32>],
-        layer: LayerId,
-    ) {
-        assert_parameters_match("Momentum::update", parameters, gradients);
-        let step = self.step();
-        let velocities = self.velocities_for(gradients.iter().map(|g| g.shape()), layer);
-        for ((parameter, velocity), gradient) in
-            parameters.iter_mut().zip(velocities).zip(gradients)
-        {
-            fused::zip_2(
-                parameter.view_mut(),
-                velocity.view_mut(),
-                gradient.view(),
-                move |p, v, g| *p -= step.delta(v, g),
-            );
+    /// `v ← μ·v + g`, then `η·v` (or Nesterov's `η·(g + μ·v)`).
+    #[inline(always)]
+    fn delta(config: MomentumConfig, _p: f32, g: f32, [velocity]: &mut [f32; 1]) -> f32 {
+        *velocity = flush_tiny(config.momentum * *velocity + g);
+        if config.nesterov {
+            config.learning_rate * (g + config.momentum * *velocity)
+        } else {
+            config.learning_rate * *velocity
         }
     }
 
-    /// Momentum is element-wise: a layer may apply the step to pieces of a parameter as the
-    /// weight-gradient product finishes them, bit-identical to `update`.
-    fn begin_elementwise_step(
-        &mut self,
-        layer: LayerId,
-        shapes: &[&[usize]],
-    ) -> Option<Box<dyn ElementwiseStep + '_>> {
-        let step = self.step();
-        let velocities = self
-            .velocities_for(shapes.iter().copied(), layer)
-            .iter_mut()
-            .map(|velocity| (velocity.as_mut_ptr(), velocity.len()))
-            .collect();
-        Some(Box::new(MomentumStep { step, velocities }))
+    fn layer_states(&self) -> &LayerStates {
+        &self.velocities
     }
 
+    fn layer_states_mut(&mut self) -> &mut LayerStates {
+        &mut self.velocities
+    }
+}
+
+impl LearningRate for Momentum {
     fn learning_rate(&self) -> f32 {
         self.config.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: f32) {
         self.config.learning_rate = learning_rate;
-    }
-}
-
-/// One momentum step applied piece by piece: the same arithmetic as
-/// [`Momentum::update`](Optimizer::update) on the velocities of the same elements.
-struct MomentumStep {
-    step: Step,
-    /// Per parameter: its velocities (contiguous, row-major) and their length.
-    velocities: Vec<(*mut f32, usize)>,
-}
-
-// SAFETY: `apply` touches the velocities of the elements of its piece only, and the caller
-// updates each element once per step (`ElementwiseStep`'s contract): threads never share an
-// element. The velocities outlive the step, which borrows the optimizer mutably.
-unsafe impl Sync for MomentumStep {}
-
-impl ElementwiseStep for MomentumStep {
-    fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]) {
-        let (velocity, len) = self.velocities[index];
-        assert!(
-            parameter.len() == gradient.len() && offset + parameter.len() <= len,
-            "Momentum: a piece of {} elements at {offset} of a parameter of {len}, gradient {}",
-            parameter.len(),
-            gradient.len()
-        );
-        // SAFETY: inside the velocities (asserted), and no other piece covers these elements.
-        let velocity =
-            unsafe { std::slice::from_raw_parts_mut(velocity.add(offset), parameter.len()) };
-        let step = self.step;
-        fused::slices_2(
-            move |p, v, g| *p -= step.delta(v, g),
-            parameter,
-            velocity,
-            gradient,
-        );
     }
 }

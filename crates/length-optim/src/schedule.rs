@@ -12,7 +12,7 @@
 //! - [`Cosine`]: half a cosine from an initial rate down to a minimum.
 //!
 //! ```
-//! use length_autograd::Optimizer;
+//! use length_autograd::LearningRate;
 //! use length_optim::{LearningRateSchedule, Sgd, StepDecay};
 //!
 //! let schedule = StepDecay::notebook(0.1);

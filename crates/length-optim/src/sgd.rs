@@ -7,7 +7,8 @@
 //! p     ← p − delta
 //! ```
 //!
-//! It keeps no state, so [`LayerId`]s play no part.
+//! It keeps no state per element; [`ElementwiseOptimizer`] derives LENGTH's `run_update_rule`,
+//! the in-place `update` and the step fused into the weight-gradient product from the rule.
 //!
 //! ```
 //! use length_autograd::{LayerId, Optimizer};
@@ -27,13 +28,9 @@
 //! assert_eq!(weights, array![0.5f32, 2.0].into_dyn());
 //! ```
 
-use length_autograd::{ElementwiseStep, LayerId, Optimizer};
-use length_tensor::Tensor;
-use ndarray::{ArrayViewD, ArrayViewMutD};
+use length_autograd::{ElementwiseOptimizer, LayerStates, LearningRate};
 
 use crate::error::{ConfigError, non_negative};
-use crate::fused;
-use crate::state::assert_parameters_match;
 
 /// Hyperparameters of [`Sgd`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +56,8 @@ impl SgdConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sgd {
     config: SgdConfig,
+    /// How many updates each layer has had.
+    states: LayerStates,
 }
 
 impl Sgd {
@@ -73,7 +72,10 @@ impl Sgd {
     /// An SGD optimizer, or the reason the configuration is invalid.
     pub fn try_new(config: SgdConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(Sgd { config })
+        Ok(Sgd {
+            config,
+            states: LayerStates::new(),
+        })
     }
 
     /// LENGTH's `SGD(learning_rate)`.
@@ -96,72 +98,37 @@ impl Default for Sgd {
     }
 }
 
-impl Optimizer for Sgd {
-    /// Returns `η · g` for every gradient `g`.
-    fn run_update_rule(&mut self, gradients: &[ArrayViewD<f32>], _layer: LayerId) -> Vec<Tensor> {
-        let learning_rate = self.config.learning_rate;
-        gradients
-            .iter()
-            .map(|gradient| {
-                let mut delta = Tensor::zeros(gradient.raw_dim());
-                fused::zip_1(delta.view_mut(), gradient.view(), move |delta, g| {
-                    *delta = learning_rate * g;
-                });
-                delta
-            })
-            .collect()
+impl ElementwiseOptimizer for Sgd {
+    const NAME: &'static str = "SGD";
+    type State = [f32; 0];
+    /// The learning rate `η`.
+    type Step = f32;
+
+    fn step(&self, _t: u64) -> f32 {
+        self.config.learning_rate
     }
 
-    /// `p ← p − η·g` in one pass per parameter, allocating nothing.
-    fn update(
-        &mut self,
-        parameters: &mut [ArrayViewMutD<f32>],
-        gradients: &[ArrayViewD<f32>],
-        _layer: LayerId,
-    ) {
-        assert_parameters_match("SGD::update", parameters, gradients);
-        let learning_rate = self.config.learning_rate;
-        for (parameter, gradient) in parameters.iter_mut().zip(gradients) {
-            fused::zip_1(parameter.view_mut(), gradient.view(), move |p, g| {
-                *p -= learning_rate * g;
-            });
-        }
+    /// `delta = η · g`.
+    #[inline(always)]
+    fn delta(learning_rate: f32, _p: f32, g: f32, _state: &mut [f32; 0]) -> f32 {
+        learning_rate * g
     }
 
-    /// SGD is element-wise: a layer may apply `p -= η * g` to each piece of a parameter as its
-    /// gradient is computed.
-    fn begin_elementwise_step(
-        &mut self,
-        _layer: LayerId,
-        _shapes: &[&[usize]],
-    ) -> Option<Box<dyn ElementwiseStep + '_>> {
-        Some(Box::new(SgdStep {
-            learning_rate: self.config.learning_rate,
-        }))
+    fn layer_states(&self) -> &LayerStates {
+        &self.states
     }
 
+    fn layer_states_mut(&mut self) -> &mut LayerStates {
+        &mut self.states
+    }
+}
+
+impl LearningRate for Sgd {
     fn learning_rate(&self) -> f32 {
         self.config.learning_rate
     }
 
     fn set_learning_rate(&mut self, learning_rate: f32) {
         self.config.learning_rate = learning_rate;
-    }
-}
-
-/// One SGD step applied piece by piece: `p -= η * g`, as [`Sgd::update`](Optimizer::update).
-struct SgdStep {
-    learning_rate: f32,
-}
-
-impl ElementwiseStep for SgdStep {
-    fn apply(&self, _index: usize, _offset: usize, parameter: &mut [f32], gradient: &[f32]) {
-        assert_eq!(
-            parameter.len(),
-            gradient.len(),
-            "SGD: piece and gradient differ"
-        );
-        let learning_rate = self.learning_rate;
-        fused::slices_1(move |p, g| *p -= learning_rate * g, parameter, gradient);
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::two_steps::{self, adamw_reference};
 use common::{assert_bits_eq, assert_close_to_f64, views, wiggle};
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{LayerId, LearningRate, Optimizer};
 use length_optim::{Adam, AdamConfig, AdamW, AdamWConfig, ConfigError};
 use length_tensor::Tensor;
 

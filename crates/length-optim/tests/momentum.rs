@@ -4,7 +4,7 @@ mod common;
 
 use common::two_steps;
 use common::{assert_bits_eq, assert_close_to_f64};
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{LayerId, LearningRate, Optimizer};
 use length_optim::{ConfigError, Momentum, MomentumConfig};
 use length_tensor::Tensor;
 

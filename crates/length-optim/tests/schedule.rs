@@ -1,6 +1,6 @@
 //! Learning-rate schedules: the notebook's step rule, constant, cosine.
 
-use length_autograd::Optimizer;
+use length_autograd::LearningRate;
 use length_optim::{Adam, Constant, Cosine, LearningRateSchedule, Sgd, StepDecay};
 use proptest::prelude::*;
 

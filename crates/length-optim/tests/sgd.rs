@@ -6,7 +6,7 @@
 mod common;
 
 use common::{ATOL, RTOL, assert_allclose, views};
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{LayerId, LearningRate, Optimizer};
 use length_optim::{ConfigError, Sgd, SgdConfig};
 use ndarray::{Array2, array};
 

@@ -13,8 +13,8 @@
 //! ```
 //! use length_tensor::ndarray::{Array1, Array2};
 //! use length_tensor::{
-//!     column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, relu_backward,
-//!     relu_into,
+//!     column_sums_into, into_matrix, matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into,
+//!     relu_backward, relu_into,
 //! };
 //!
 //! let (batch, inputs, outputs) = (4, 3, 2);
@@ -37,8 +37,7 @@
 //!
 //! // Backward, for an incoming gradient dL/dy = 1: through the ReLU, then the three products.
 //! let dy = Array2::<f32>::ones((batch, outputs));
-//! let dz = relu_backward(z.view().into_dyn(), dy.view().into_dyn());
-//! let dz = dz.into_dimensionality().unwrap();
+//! let dz = into_matrix(relu_backward(z.view().into_dyn(), dy.view().into_dyn()));
 //! matmul_a_b_into(dz.view(), w.view(), dx.view_mut()); // dL/dx = dz · W
 //! matmul_at_b_into(dz.view(), x.view(), dw.view_mut()); // dL/dW = dzᵀ · x
 //! column_sums_into(dz.view(), db.view_mut()); // dL/db = Σ over the batch
@@ -60,12 +59,19 @@
 //! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
 //! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
 //! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁶ elements |
+//! | [`update_pass`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
 //!
 //! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a
 //! register-tiled microkernel per instruction set: AVX-512F (an 8 x 48 tile), AVX2 + FMA
 //! (6 x 16) and portable scalar code (4 x 8), chosen at run time ([`kernel_path`]). The
 //! environment variable `LENGTH_KERNEL=scalar|avx2|avx512` forces a path for the whole process;
 //! [`with_kernel_path`] forces one for a closure (the tests run every path the CPU supports).
+//!
+//! ## Tensors and matrices
+//!
+//! A graph keeps every value as a [`Tensor`] of dynamic rank; the products want a [`Matrix`].
+//! [`as_matrix`], [`as_matrix_mut`] and [`into_matrix`] convert without copying, and panic with
+//! the tensor's shape if it is not two-dimensional.
 //!
 //! ## Determinism
 //!
@@ -83,7 +89,9 @@ mod elementwise;
 mod gemm;
 mod kernel;
 mod matmul;
+mod matrix_view;
 mod reduce;
+mod update_pass;
 
 pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};
 pub use gemm::TileUpdate;
@@ -92,7 +100,9 @@ pub use matmul::{
     matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b, matmul_at_b_into,
     matmul_at_b_update_into,
 };
+pub use matrix_view::{as_matrix, as_matrix_mut, into_matrix};
 pub use reduce::{argmax_rows, column_sums, column_sums_into, log_softmax_rows, softmax_rows};
+pub use update_pass::{UPDATE_CHUNK, UPDATE_PARALLEL_MIN, update_pass, update_slices};
 
 /// An n-dimensional array of `f32`: the value type of every node in a LENGTH graph.
 pub type Tensor = ndarray::ArrayD<f32>;

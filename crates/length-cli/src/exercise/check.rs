@@ -3,7 +3,7 @@
 //!
 //! It runs `cargo test --release --no-fail-fast --tests` in the project with
 //! `LENGTH_EXERCISE_REPORT` naming a temporary file; each task's test appends its outcome there
-//! (see `length_exercise::check`). A task without a line did not run: the project does not
+//! (see [`harness`](super::harness)). A task without a line did not run: the project does not
 //! compile (the first compiler error is shown), or its test crashed.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::Context;
-use length_exercise::check::{REPORT_ENV, Status, TASKS, Task, TaskReport};
+use super::harness::{REPORT_ENV, Status, TASKS, Task, TaskReport};
 
 use super::project;
 use crate::UsageError;

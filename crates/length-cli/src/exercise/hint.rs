@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use length_exercise::check::{TASKS, Task};
+use super::harness::{TASKS, Task};
 
 use super::project;
 use crate::UsageError;

@@ -11,9 +11,11 @@
 //! The project is made from the solved exercise crate of this repository (crates/length-exercise,
 //! tested by CI like any other crate): `project.rs` writes it, through `template.rs`, which
 //! turns solution regions into `todo!`s; `check.rs` runs its tests and reads what each task
-//! reported; `hint.rs` holds the hints.
+//! reported, in the format of [`harness`], the test harness the project's tests call; `hint.rs`
+//! holds the hints.
 
 mod check;
+pub mod harness;
 mod hint;
 mod project;
 mod template;

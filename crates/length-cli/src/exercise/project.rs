@@ -15,7 +15,7 @@ use super::template::{self, Mode};
 use crate::UsageError;
 
 /// The exercise's files, by their path in the project.
-pub const FILES: [(&str, &str); 15] = [
+pub const FILES: [(&str, &str); 14] = [
     (
         "README.md",
         include_str!("../../../length-exercise/README.md"),
@@ -23,10 +23,6 @@ pub const FILES: [(&str, &str); 15] = [
     (
         "src/lib.rs",
         include_str!("../../../length-exercise/src/lib.rs"),
-    ),
-    (
-        "src/check.rs",
-        include_str!("../../../length-exercise/src/check.rs"),
     ),
     (
         "src/model.rs",

@@ -5,7 +5,9 @@
 //! `length exercise check` runs `cargo test --release` with the environment variable
 //! [`REPORT_ENV`] naming a file; [`task`] then appends one [`TaskReport`] line per task to it:
 //! passed, not started (a `todo!` was reached) or failing (with the first failing check's
-//! message).
+//! message). Both sides of that exchange live here, so they cannot drift apart: an exercise
+//! project depends on this crate (for its training binary too) and its `check` module is this
+//! one, re-exported.
 
 use std::fmt;
 use std::io::Write;
@@ -107,7 +109,7 @@ impl TaskReport {
     /// message escaped.
     ///
     /// ```
-    /// use length_exercise::check::{Status, TaskReport};
+    /// use length_cli::exercise::harness::{Status, TaskReport};
     ///
     /// let report = TaskReport { task: 3, status: Status::Failing, message: "a\tb\nc".into() };
     /// assert_eq!(report.to_line(), "3\tfailing\ta\\tb\\nc");
@@ -156,8 +158,8 @@ const TODO_PREFIX: &str = "not yet implemented";
 /// `Test passed.` is written to the real standard output, so it shows without `--nocapture`.
 ///
 /// ```
-/// length_exercise::check::task(1, || {
-///     length_exercise::check::expect(1 + 1 == 2, || "arithmetic works".into());
+/// length_cli::exercise::harness::task(1, || {
+///     length_cli::exercise::harness::expect(1 + 1 == 2, || "arithmetic works".into());
 /// });
 /// ```
 ///
@@ -244,7 +246,7 @@ pub fn expect(condition: bool, message: impl FnOnce() -> String) {
 /// Fails unless `got` has shape `expected`, with a message naming `what` and both shapes.
 ///
 /// ```should_panic
-/// length_exercise::check::expect_shape("the deltas", &[5, 3], &[3, 5]);
+/// length_cli::exercise::harness::expect_shape("the deltas", &[5, 3], &[3, 5]);
 /// ```
 ///
 /// # Panics
@@ -260,7 +262,7 @@ pub fn expect_shape(what: &str, got: &[usize], expected: &[usize]) {
 /// how many elements differ and the worst one: where, what was expected, what came out.
 ///
 /// ```
-/// use length_exercise::check::expect_close;
+/// use length_cli::exercise::harness::expect_close;
 /// use ndarray::array;
 ///
 /// let expected = array![[1.0f32, 2.0]].into_dyn();

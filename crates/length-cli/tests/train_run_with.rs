@@ -1,0 +1,105 @@
+//! `length_cli::train::run_with`: `length train`'s whole flow with a model the caller builds, as
+//! the course's exercise project uses it for a student's own model.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use clap::Parser;
+use length_autograd::{AutogradError, Graph, NodeId};
+use length_cli::args::{Cli, Command};
+use length_cli::train::{ModelRequest, RunEnd, run_with};
+use length_layers::{ForwardPass, LayersError, MLP, Model};
+use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
+
+/// A model of the caller's own: an MLP that counts its training passes.
+struct Counted {
+    inner: MLP,
+    forward_passes: Arc<AtomicUsize>,
+}
+
+impl Model for Counted {
+    fn forward<'g>(
+        &'g mut self,
+        graph: &mut Graph<'g>,
+        x: NodeId,
+    ) -> Result<NodeId, AutogradError> {
+        self.inner.forward(graph, x)
+    }
+
+    fn forward_with_loss<'g>(
+        &'g mut self,
+        graph: &mut Graph<'g>,
+        x: NodeId,
+        labels: NodeId,
+    ) -> Result<ForwardPass, AutogradError> {
+        self.forward_passes.fetch_add(1, Ordering::SeqCst);
+        self.inner.forward_with_loss(graph, x, labels)
+    }
+
+    fn infer(&self, x: ArrayView2<f32>) -> Result<Array2<f32>, LayersError> {
+        self.inner.infer(x)
+    }
+
+    fn parameters(&self) -> Vec<(String, ArrayViewD<'_, f32>)> {
+        self.inner.parameters()
+    }
+
+    fn parameter_mut(&mut self, name: &str) -> Result<ArrayViewMutD<'_, f32>, LayersError> {
+        self.inner.parameter_mut(name)
+    }
+
+    fn architecture(&self) -> String {
+        format!("counted {}", self.inner.architecture())
+    }
+
+    fn set_training(&mut self, training: bool) {
+        self.inner.set_training(training);
+    }
+
+    fn is_training(&self) -> bool {
+        self.inner.is_training()
+    }
+}
+
+#[test]
+fn a_callers_model_trains_with_the_flags_of_length_train() {
+    let data_dir = length_data::workspace_data_dir();
+    let cli = Cli::try_parse_from([
+        "length",
+        "train",
+        "--num-epochs",
+        "1",
+        "--limit-batches",
+        "3",
+        "--hidden",
+        "16",
+        "--seed",
+        "1",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ])
+    .unwrap();
+    let Command::Train(args) = cli.command else {
+        panic!("parsed as another command");
+    };
+    let forward_passes = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&forward_passes);
+    let mut requested: Option<ModelRequest> = None;
+    let end = run_with(args, |request| {
+        requested = Some(request.clone());
+        Ok(Box::new(Counted {
+            inner: request.config.clone().build()?,
+            forward_passes: counter,
+        }))
+    })
+    .unwrap();
+    assert_eq!(end, RunEnd::Completed);
+    let request = requested.expect("the builder was called");
+    assert_eq!(request.config.sizes, [784, 16, 10]);
+    assert_eq!((request.inputs, request.classes), (784, 10));
+    assert_eq!(
+        forward_passes.load(Ordering::SeqCst),
+        3,
+        "one pass per batch"
+    );
+}
