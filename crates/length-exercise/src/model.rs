@@ -9,72 +9,26 @@
 //!
 //! Every piece is yours: [`FullyConnected`] (task 2), [`ReLU`] (task 4) and [`MeanSquaredError`]
 //! (task 3), trained by your [`Sgd`](crate::Sgd) (task 1) or [`Adam`](crate::Adam) (task 5). It
-//! implements the library's [`Model`] trait, so the library's training step
-//! (`length_layers::train_step`) trains it exactly as it trains its own models. Nothing here is
-//! a task; an unfinished part fails loudly with its `todo!` the first time it runs.
+//! implements the library's [`Model`] trait, so the library's training loop (`length_train`,
+//! which `cargo run --release -- train` runs through `length train`'s own code) trains it
+//! exactly as it trains its own models. Nothing here is a task; an unfinished part fails loudly
+//! with its `todo!` the first time it runs.
 
-use std::fmt;
-use std::str::FromStr;
-
-use length_autograd::{AutogradError, Graph, Initializer, NodeId};
-use length_layers::{ForwardPass, LayersError, Model, Normal, Xavier};
+use length_autograd::{AutogradError, Graph, NodeId};
+use length_layers::{ForwardPass, LayersError, MlpConfig, Model, WeightInit};
 use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
 
 use crate::task4_relu::relu;
 use crate::{FullyConnected, MeanSquaredError, ReLU};
 
-/// How the weights start: Xavier (the default) or the notebook's normal(0, 0.01).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum InitName {
-    /// Xavier/Glorot normal, `N(0, 2 / (fan_in + fan_out))`. Written `xavier`.
-    #[default]
-    Xavier,
-    /// The notebook's `normal(0, 0.01)`. Written `length`.
-    Length,
-}
-
-impl InitName {
-    /// The initializer, seeded with `seed` (the library's [`Xavier`] or [`Normal::classic`]).
-    pub fn initializer(self, seed: u64) -> Box<dyn Initializer> {
-        match self {
-            InitName::Xavier => Box::new(Xavier::new(seed)),
-            InitName::Length => Box::new(Normal::classic(seed)),
-        }
-    }
-}
-
-impl fmt::Display for InitName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            InitName::Xavier => "xavier",
-            InitName::Length => "length",
-        })
-    }
-}
-
-impl FromStr for InitName {
-    type Err = String;
-
-    /// `xavier` or `length`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "xavier" => Ok(InitName::Xavier),
-            "length" => Ok(InitName::Length),
-            other => Err(format!(
-                "unknown init {other:?} (expected xavier or length)"
-            )),
-        }
-    }
-}
-
 /// The notebook's `ActivatedMLP`, 784-512-512-10 with ReLU, made of your parts.
 ///
 /// ```
-/// use length_exercise::{ActivatedMLP, InitName};
-/// use length_layers::Model;
+/// use length_exercise::ActivatedMLP;
+/// use length_layers::{Model, WeightInit};
 /// use ndarray::Array2;
 ///
-/// let model = ActivatedMLP::new(InitName::Xavier, 0);
+/// let model = ActivatedMLP::new(WeightInit::default(), 0); // Xavier, seed 0
 /// assert_eq!(model.infer(Array2::zeros((2, 784)).view())?.dim(), (2, 10));
 /// # Ok::<(), length_layers::LayersError>(())
 /// ```
@@ -82,22 +36,40 @@ impl FromStr for InitName {
 pub struct ActivatedMLP {
     /// The layers, input side first.
     pub layers: [FullyConnected; 3],
-    init: InitName,
-    seed: u64,
+    /// The library's description of this network: `MlpConfig::activated()` with the
+    /// initializer and the seed the weights were drawn with.
+    config: MlpConfig,
 }
 
-/// The layer sizes: 28·28 pixels in, two hidden layers of 512, ten classes out.
-pub const SIZES: [usize; 4] = [784, 512, 512, 10];
-
 impl ActivatedMLP {
-    /// The network with weights drawn by one `init` initializer seeded with `seed`, layer by
-    /// layer (the same weights as `length train --init ... --seed ...` starts from).
-    pub fn new(init: InitName, seed: u64) -> Self {
+    /// The network with weights drawn by `init` seeded with `seed`, layer by layer: the same
+    /// weights as the library's `MlpConfig::activated().init(init).seed(seed).build()` (and so
+    /// as `length train --init ... --seed ...`) starts from.
+    pub fn new(init: WeightInit, seed: u64) -> Self {
+        let config = MlpConfig::activated().init(init).seed(seed);
         let mut initializer = init.initializer(seed);
+        let sizes = &config.sizes;
         let mut layer =
-            |i: usize| FullyConnected::new(SIZES[i], SIZES[i + 1], initializer.as_mut());
+            |i: usize| FullyConnected::new(sizes[i], sizes[i + 1], initializer.as_mut());
         let layers = [layer(0), layer(1), layer(2)];
-        ActivatedMLP { layers, init, seed }
+        ActivatedMLP { layers, config }
+    }
+
+    /// The network `config` describes, if it is the notebook's ActivatedMLP (784-512-512-10,
+    /// ReLU, mean squared error, no dropout) with some initializer and seed; the training binary
+    /// builds the model the flags ask for so.
+    ///
+    /// # Errors
+    /// [`LayersError::InvalidConfig`] for any other architecture: naming what was asked for.
+    pub fn from_config(config: &MlpConfig) -> Result<Self, LayersError> {
+        let notebook = MlpConfig::activated().init(config.init).seed(config.seed);
+        if *config != notebook {
+            return Err(LayersError::InvalidConfig(format!(
+                "your ActivatedMLP is 784-512-512-10 with relu, mse and no dropout; the flags \
+                 asked for {config}"
+            )));
+        }
+        Ok(ActivatedMLP::new(config.init, config.seed))
     }
 
     fn layer_of(&self, name: &str) -> Option<usize> {
@@ -115,11 +87,11 @@ impl Model for ActivatedMLP {
         x: NodeId,
     ) -> Result<NodeId, AutogradError> {
         let [fc1, fc2, fc3] = &mut self.layers;
-        let h = graph.apply(fc1, &[x])?;
+        let h = graph.apply_layer(fc1, &[x])?;
         let h = graph.apply(ReLU, &[h])?;
-        let h = graph.apply(fc2, &[h])?;
+        let h = graph.apply_layer(fc2, &[h])?;
         let h = graph.apply(ReLU, &[h])?;
-        graph.apply(fc3, &[h])
+        graph.apply_layer(fc3, &[h])
     }
 
     fn forward_with_loss<'g>(
@@ -135,10 +107,11 @@ impl Model for ActivatedMLP {
 
     /// Your forward passes without a graph.
     fn infer(&self, x: ArrayView2<f32>) -> Result<Array2<f32>, LayersError> {
-        if x.ncols() != SIZES[0] {
+        let inputs = self.layers[0].num_inputs();
+        if x.ncols() != inputs {
             return Err(LayersError::ShapeMismatch {
                 what: "input".to_string(),
-                expected: vec![x.nrows(), SIZES[0]],
+                expected: vec![x.nrows(), inputs],
                 got: x.shape().to_vec(),
             });
         }
@@ -179,15 +152,10 @@ impl Model for ActivatedMLP {
         }
     }
 
+    /// The library's one-line form of the architecture, `sizes=784,512,512,10 activation=relu
+    /// loss=mse dropout=0 init=... seed=...`: a saved model loads into `length evaluate`.
     fn architecture(&self) -> String {
-        format!(
-            "sizes=784,512,512,10 activation=relu loss=mse dropout=0 init={} seed={}",
-            match self.init {
-                InitName::Xavier => "xavier:1",
-                InitName::Length => "normal:0.01",
-            },
-            self.seed
-        )
+        self.config.to_string()
     }
 
     /// The network has no dropout: training and evaluation compute the same.

@@ -14,7 +14,14 @@
 //! You write [`Optimizer::run_update_rule`] for [`Sgd`]: it gets the gradients of one layer's
 //! parameters (for a fully connected layer: the weights' gradient, then the bias's) and returns
 //! one delta for each, in the same order. The layer's [`LayerId`] tells layers apart; SGD keeps
-//! no state per layer, so it does not need it (Adam, in task 5, does).
+//! no state per layer, so it does not need it (Adam, in task 5, does). The learning rate lives
+//! in the [`LearningRate`] trait, written for you: the schedule lowers it between epochs.
+//!
+//! `run_update_rule` is LENGTH's own method, and the clearest way to see what an optimizer does.
+//! The library's optimizers (`length_optim::Sgd`, `Adam`, ...) state the same rule once more
+//! compactly, as the delta of *one* element, through the trait `ElementwiseOptimizer`; the
+//! library then runs that rule over every parameter in place, in parallel, without building a
+//! delta array. Once your SGD passes, compare it with `length_optim::Sgd`.
 //!
 //! Hints from the notebook, in our words:
 //! - ndarray does arithmetic on whole arrays: `&gradient * 2.0` or `gradient.mapv(|g| 2.0 * g)`
@@ -23,7 +30,7 @@
 //!
 //! Test it: `cargo test --release task1`.
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{LayerId, LearningRate, Optimizer};
 use length_tensor::Tensor;
 use ndarray::ArrayViewD;
 
@@ -63,7 +70,10 @@ impl Optimizer for Sgd {
             .collect()
         // SOLUTION END
     }
+}
 
+/// The learning rate, which the schedule changes between epochs.
+impl LearningRate for Sgd {
     fn learning_rate(&self) -> f32 {
         self.learning_rate
     }

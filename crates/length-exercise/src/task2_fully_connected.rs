@@ -16,19 +16,22 @@
 //! formula by its shapes: a product `(a, b) · (b, c)` is `(a, c)`, and every gradient has the
 //! shape of what it is the gradient of.
 //!
-//! The layer is a [`Function`] (forward and backward) with parameters, a [`Layer`]: during the
-//! backward pass the graph hands the layer an optimizer, the layer gives it the gradients of its
-//! parameters ([`Layer::parameter_gradients`]), and applies the deltas it gets back
+//! The layer is a [`Layer`]: a step of the computation with parameters, recorded in the graph
+//! with `graph.apply_layer(&mut layer, &[x])`. Its backward pass computes the gradients of its
+//! parameters as well as its input's and keeps them; the graph then hands them to the optimizer
+//! ([`Layer::parameter_gradients`]), and the layer applies the deltas it gets back
 //! ([`Layer::apply_update`]). So you write four parts:
 //!
 //! 1. [`FullyConnected::new`]: the initialisation. The initializer (Xavier, or the notebook's
 //!    normal(0, 0.01)) fills a matrix laid out as (outputs, inputs), the layout the library
 //!    stores; your `W` is (inputs, outputs), so draw in its layout and transpose. The bias starts
-//!    at zero, and so do the gradients.
+//!    at zero; there are no gradients yet (`None`).
 //! 2. [`FullyConnected::forward_matrix`]: `x · W + b`.
-//! 3. [`Function::backward`]: the three gradients; keep the parameters' gradients in the layer
+//! 3. [`Layer::backward`]: the three gradients; keep the parameters' gradients in the layer
 //!    (`weight_gradient`, `bias_gradient`) and return the input's.
-//! 4. [`Layer::apply_update`]: subtract the deltas.
+//! 4. [`Layer::apply_update`]: subtract the deltas, LENGTH's `internal_update`. (The trait has a
+//!    default that does the same through [`Layer::parameters_mut`]; the course asks you to write
+//!    it, so yours replaces it.)
 //!
 //! Hints from the notebook, in our words:
 //! - `length_tensor` has the matrix products: `matmul_a_b(a, b)` is `a · b`, `matmul_a_bt(a, b)`
@@ -39,14 +42,14 @@
 //!
 //! Test it: `cargo test --release task2`.
 
-use length_autograd::{AutogradError, Function, Initializer, Layer, LayerId, Value, inputs};
-use length_tensor::{Matrix, Tensor, matmul_a_b, matmul_a_bt, matmul_at_b};
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, Axis, Ix1, Ix2};
+use length_autograd::{AutogradError, Initializer, Layer, LayerId, Value, inputs};
+use length_tensor::{Matrix, Tensor, as_matrix, matmul_a_b, matmul_a_bt, matmul_at_b};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Ix1};
 
 /// A fully connected layer `y = x · W + b`, LENGTH's `FullyConnected(num_inputs, num_outputs)`.
 ///
 /// ```
-/// use length_autograd::{Function, Value};
+/// use length_autograd::{Layer, Value};
 /// use length_exercise::FullyConnected;
 /// use length_layers::Xavier;
 /// use ndarray::array;
@@ -66,31 +69,31 @@ pub struct FullyConnected {
     pub weights: Matrix,
     /// `b`, one value per output.
     pub bias: Array1<f32>,
-    /// `∂L/∂W` from the last backward pass, (inputs, outputs).
-    pub weight_gradient: Matrix,
-    /// `∂L/∂b` from the last backward pass, one value per output.
-    pub bias_gradient: Array1<f32>,
+    /// `∂L/∂W` from the last backward pass, (inputs, outputs); `None` before the first.
+    pub weight_gradient: Option<Matrix>,
+    /// `∂L/∂b` from the last backward pass, one value per output; `None` before the first.
+    pub bias_gradient: Option<Array1<f32>>,
 }
 
 const NAME: &str = "FullyConnected";
 
 impl FullyConnected {
     /// A layer from `num_inputs` to `num_outputs` values: weights drawn by `initializer`, bias
-    /// and gradients zero.
+    /// zero, no gradients yet.
     pub fn new<I: Initializer + ?Sized>(
         num_inputs: usize,
         num_outputs: usize,
         initializer: &mut I,
     ) -> Self {
-        // SOLUTION BEGIN Task 2 (initialisation): draw W with the initializer (in its (outputs, inputs) layout, then transpose), bias and gradients zero
+        // SOLUTION BEGIN Task 2 (initialisation): draw W with the initializer (in its (outputs, inputs) layout, then transpose), bias zero, no gradients
         let mut drawn = Matrix::zeros((num_outputs, num_inputs));
         initializer.initialize(drawn.view_mut());
         FullyConnected {
             id: LayerId::fresh(),
             weights: drawn.t().as_standard_layout().into_owned(),
             bias: Array1::zeros(num_outputs),
-            weight_gradient: Matrix::zeros((num_inputs, num_outputs)),
-            bias_gradient: Array1::zeros(num_outputs),
+            weight_gradient: None,
+            bias_gradient: None,
         }
         // SOLUTION END
     }
@@ -106,7 +109,7 @@ impl FullyConnected {
     }
 
     /// The forward pass on a batch `x` of shape (samples, inputs): `x · W + b`, of shape
-    /// (samples, outputs). [`Function::forward`] and the model's evaluation both call it.
+    /// (samples, outputs). [`Layer::forward`] and the model's evaluation both call it.
     ///
     /// # Panics
     /// If `x` does not have `num_inputs` columns (`forward` checks that first).
@@ -119,7 +122,7 @@ impl FullyConnected {
     }
 }
 
-impl Function for FullyConnected {
+impl Layer for FullyConnected {
     fn name(&self) -> &str {
         NAME
     }
@@ -149,28 +152,15 @@ impl Function for FullyConnected {
         _needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
         let x = inputs::matrix(NAME, inputs, 0).expect("forward checked the input");
-        let g = output_gradient
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("the output gradient has the output's shape (samples, outputs)");
+        let g = as_matrix(output_gradient); // (samples, outputs), as the output
         // SOLUTION BEGIN Task 2 (backward): store xᵀ · g and Σ g in the layer, return g · Wᵀ
-        self.weight_gradient = matmul_at_b(x, g);
-        self.bias_gradient = g.sum_axis(Axis(0));
+        self.weight_gradient = Some(matmul_at_b(x, g));
+        self.bias_gradient = Some(g.sum_axis(Axis(0)));
         let input_gradient = matmul_a_bt(g, self.weights.view());
         vec![Some(input_gradient.into_dyn())]
         // SOLUTION END
     }
 
-    fn as_layer(&self) -> Option<&dyn Layer> {
-        Some(self)
-    }
-
-    fn as_layer_mut(&mut self) -> Option<&mut dyn Layer> {
-        Some(self)
-    }
-}
-
-impl Layer for FullyConnected {
     fn layer_id(&self) -> LayerId {
         self.id
     }
@@ -180,12 +170,26 @@ impl Layer for FullyConnected {
         vec![self.weights.view().into_dyn(), self.bias.view().into_dyn()]
     }
 
-    /// The gradients from the last backward pass, in the order of `parameters`.
-    fn parameter_gradients(&self) -> Vec<ArrayViewD<'_, f32>> {
+    /// The weights, then the bias, to change in place (the gradient checker does).
+    fn parameters_mut(&mut self) -> Vec<ArrayViewMutD<'_, f32>> {
         vec![
-            self.weight_gradient.view().into_dyn(),
-            self.bias_gradient.view().into_dyn(),
+            self.weights.view_mut().into_dyn(),
+            self.bias.view_mut().into_dyn(),
         ]
+    }
+
+    /// The gradients from the last backward pass, in the order of `parameters`; `None` before
+    /// the first.
+    fn parameter_gradients(&self) -> Option<Vec<ArrayViewD<'_, f32>>> {
+        let (Some(weight_gradient), Some(bias_gradient)) =
+            (&self.weight_gradient, &self.bias_gradient)
+        else {
+            return None;
+        };
+        Some(vec![
+            weight_gradient.view().into_dyn(),
+            bias_gradient.view().into_dyn(),
+        ])
     }
 
     /// `W ← W − deltas[0]`, `b ← b − deltas[1]`.
@@ -196,10 +200,7 @@ impl Layer for FullyConnected {
             "FullyConnected takes 2 deltas (weights, bias), got {}",
             deltas.len()
         );
-        let weights_delta = deltas[0]
-            .view()
-            .into_dimensionality::<Ix2>()
-            .expect("the weights' delta is a matrix");
+        let weights_delta = as_matrix(&deltas[0]);
         let bias_delta = deltas[1]
             .view()
             .into_dimensionality::<Ix1>()

@@ -20,6 +20,10 @@
 //! `run_update_rule` says whose gradients these are; [`Adam`] keeps an [`AdamState`] per layer
 //! in a `HashMap`.
 //!
+//! The library's `length_optim::Adam` states the same rule through `ElementwiseOptimizer`: the
+//! delta of one element, with that element's `[m, v]` as its state, while the library keeps the
+//! per-layer state and the step count for it. Here you write the whole of it, as LENGTH does.
+//!
 //! Hints from the notebook, in our words:
 //! - `self.states.entry(layer).or_insert_with(|| ...)` gets a layer's state, creating it (with
 //!   zero moments of the gradients' shapes) on the layer's first step.
@@ -31,7 +35,7 @@
 
 use std::collections::HashMap;
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{LayerId, LearningRate, Optimizer};
 use length_tensor::Tensor;
 use ndarray::{ArrayViewD, Zip};
 
@@ -127,7 +131,10 @@ impl Optimizer for Adam {
             .collect()
         // SOLUTION END
     }
+}
 
+/// The learning rate, which the schedule changes between epochs.
+impl LearningRate for Adam {
     fn learning_rate(&self) -> f32 {
         self.learning_rate
     }

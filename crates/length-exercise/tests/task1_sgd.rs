@@ -6,7 +6,7 @@
 // LENGTH's test values, verbatim (more digits than an f32 holds).
 #![allow(clippy::excessive_precision)]
 
-use length_autograd::{LayerId, Optimizer};
+use length_autograd::{LayerId, LearningRate, Optimizer};
 use length_exercise::Sgd;
 use length_exercise::check::{self, expect, expect_close};
 use ndarray::array;

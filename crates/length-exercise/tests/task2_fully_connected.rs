@@ -1,10 +1,13 @@
 //! Task 2: the fully connected layer. Run it with `cargo test --release task2`.
 //!
 //! The forward numbers and the gradient check (a 50 → 20 layer on a batch of 10, output gradient
-//! 2, eps 1e-2, tolerances 1e-4) are LENGTH's own tests of `FullyConnected`.
+//! 2, eps 1e-2, tolerances 1e-4) are LENGTH's own tests of `FullyConnected`. The gradients are
+//! checked one by one with messages that name their formulas, then all together through the
+//! `Layer` trait by the library's own checker, `check_layer_gradients`.
 
 use length_autograd::{
-    Function, Graph, Initializer, Layer, Value, compute_numerical_gradient, functions,
+    Graph, Initializer, Layer, Tolerance, Value, check_layer_gradients, compute_numerical_gradient,
+    functions,
 };
 use length_exercise::FullyConnected;
 use length_exercise::check::{self, expect, expect_close, expect_gradient, expect_shape};
@@ -27,15 +30,9 @@ fn initialisation() {
         layer.bias.shape(),
         &[42],
     );
-    expect_shape(
-        "the weight gradient of a new layer",
-        layer.weight_gradient.shape(),
-        &[50, 42],
-    );
-    expect_shape(
-        "the bias gradient of a new layer",
-        layer.bias_gradient.shape(),
-        &[42],
+    expect(
+        layer.weight_gradient.is_none() && layer.bias_gradient.is_none(),
+        || "a new layer has no gradients yet: expected weight_gradient and bias_gradient None".into(),
     );
     expect(layer.bias.iter().all(|&b| b == 0.0), || {
         "the bias of a new layer: expected all zeros".into()
@@ -123,33 +120,39 @@ fn backward() {
     );
     expect_gradient(
         "FullyConnected's backward: the weight gradient xᵀ · g",
-        Some(&layer.weight_gradient.clone().into_dyn()),
+        layer.weight_gradient.clone().map(|w| w.into_dyn()).as_ref(),
         &numerical[1],
         atol,
         rtol,
     );
     expect_gradient(
         "FullyConnected's backward: the bias gradient Σ g",
-        Some(&layer.bias_gradient.clone().into_dyn()),
+        layer.bias_gradient.clone().map(|b| b.into_dyn()).as_ref(),
         &numerical[2],
         atol,
         rtol,
     );
-    let parameter_gradients = layer.parameter_gradients();
-    expect(parameter_gradients.len() == 2, || {
-        format!(
-            "parameter_gradients: expected 2 (weights, bias), got {}",
-            parameter_gradients.len()
-        )
-    });
+    // The same through the Layer trait, as the graph and the optimizer see the layer: the
+    // parameters (W, then b) moved element by element, the gradients the layer hands over.
+    let tolerance = Tolerance {
+        eps: 1e-2,
+        atol,
+        rtol,
+    };
+    if let Err(report) = check_layer_gradients(&mut layer, &[input], &output_gradient, tolerance) {
+        panic!(
+            "FullyConnected as a Layer, checked by length_autograd::check_layer_gradients \
+             (parameter 0 is W, parameter 1 is b): {report}"
+        );
+    }
 }
 
 fn update() {
     let mut layer = FullyConnected::new(2, 2, &mut Xavier::new(0));
     layer.weights = array![[1.0f32, 2.0], [3.0, 4.0]];
     layer.bias = array![1.0f32, -1.0];
-    layer.weight_gradient = array![[4.0f32, 0.0], [-4.0, 2.0]];
-    layer.bias_gradient = array![2.0f32, 2.0];
+    layer.weight_gradient = Some(array![[4.0f32, 0.0], [-4.0, 2.0]]);
+    layer.bias_gradient = Some(array![2.0f32, 2.0]);
     layer.update(&mut Sgd::with_learning_rate(0.25)); // the optimizer's deltas: 0.25 · gradient
     expect_close(
         "the weights after an update with deltas 0.25 · [[4, 0], [-4, 2]]",
@@ -179,7 +182,7 @@ fn trains_in_a_graph() {
         let input = graph.constant(x.clone());
         let t = graph.constant(target.clone());
         let y = graph
-            .apply(&mut layer, &[input])
+            .apply_layer(&mut layer, &[input])
             .expect("forward worked above");
         let loss = graph
             .apply(functions::MeanSquaredError, &[y, t])

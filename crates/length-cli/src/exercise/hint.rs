@@ -35,13 +35,14 @@ pub const HINTS: [&[&str]; 5] = [
          g = ∂L/∂y is (samples, outputs). Every gradient has the shape of what it belongs to.",
         "Initialisation: the initializer fills a matrix of shape (outputs, inputs). Make one of \
          zeros, let the initializer fill it, then store its transpose (`.t()`, and \
-         `.as_standard_layout().into_owned()` for an array of its own). Bias and gradients start \
-         as zeros.",
+         `.as_standard_layout().into_owned()` for an array of its own). The bias starts as zeros; \
+         there are no gradients yet, so both gradient fields start as `None`.",
         "Forward: `matmul_a_b(x, self.weights.view())` is x · W; then `y += &self.bias` adds the \
          bias to every row.",
         "Backward: ∂L/∂x = g · Wᵀ is `matmul_a_bt(g, self.weights.view())`; ∂L/∂W = xᵀ · g is \
          `matmul_at_b(x, g)`; ∂L/∂b is `g.sum_axis(Axis(0))`. Store the last two in the layer \
-         and return `vec![Some(input_gradient.into_dyn())]`.",
+         (`self.weight_gradient = Some(...)`, the same for the bias) and return \
+         `vec![Some(input_gradient.into_dyn())]`.",
         "Update: `self.weights -= &weights_delta; self.bias -= &bias_delta;`.",
     ],
     // Task 3: MeanSquaredError
