@@ -1,8 +1,9 @@
 //! `length exercise` end to end: the exercise is sound.
 //!
 //! - a fresh student's project compiles, and every task reports "not started";
-//! - the solved project passes every task, and one epoch of its training binary reaches 0.90
-//!   test accuracy on the real MNIST with the default (Xavier) initialisation;
+//! - the solved project passes every task, and one epoch of its training binary (`length
+//!   train`'s runner with the student's parts) reaches 0.90 test accuracy on the real MNIST with
+//!   the default (Xavier) initialisation;
 //! - a wrong solution of each task (SGD adding the delta, the fully connected backward without
 //!   the transpose, MSE without the 2/N factor, ReLU passing negative values, Adam without bias
 //!   correction) is caught by that task's test.
@@ -172,36 +173,61 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
     assert!(stdout.ends_with("5 of 5 tasks pass.\n"), "{stdout}");
 
     let data_dir = length_data::workspace_data_dir();
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "--",
-            "train",
-            "--num-epochs",
-            "1",
-        ])
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .current_dir(&dir)
-        .env("CARGO_TARGET_DIR", shared_target())
-        .output()
-        .unwrap();
+    let train = |flags: &[&str]| {
+        Command::new(env!("CARGO"))
+            .args(["run", "--release", "--quiet", "--", "train"])
+            .args(flags)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", shared_target())
+            .output()
+            .unwrap()
+    };
+    let output = train(&["--num-epochs", "1", "--seed", "1"]);
     assert!(output.status.success(), "{}", text(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("the solved project's training:\n{stdout}");
+    // length train's own header and summary.
+    for line in [
+        "Training MLP 784-512-512-10 (relu, mse) on MNIST.\n",
+        "\nOptimizer sgd lr=0.1 schedule=step, init xavier, epochs 1, threads ",
+        "\nDone: best test accuracy ",
+    ] {
+        assert!(stdout.contains(line), "{line:?} missing: {}", text(&output));
+    }
     let epoch = stdout
         .lines()
         .find(|line| line.starts_with("epoch 1/1"))
         .unwrap_or_else(|| panic!("no epoch line: {}", text(&output)));
+    // `epoch 1/1  loss 0.0123 acc 0.9012  test loss 0.0101 acc 0.9185  9.8 s`, as length train.
     let accuracy: f64 = epoch
         .rsplit_once("test loss")
-        .and_then(|(_, rest)| rest.split_once("accuracy "))
+        .and_then(|(_, rest)| rest.split_once("acc "))
         .and_then(|(_, rest)| rest.split_whitespace().next())
         .and_then(|number| number.parse().ok())
         .unwrap_or_else(|| panic!("no test accuracy in {epoch:?}"));
-    println!("the solved project's training: {epoch}");
     assert!(accuracy >= 0.90, "{epoch}");
+
+    // The student's project has only the student's optimizers and the notebook's network.
+    for (flags, refusal) in [
+        (
+            &["--optimizer", "momentum"][..],
+            "--optimizer momentum: the exercise trains with your own optimizers",
+        ),
+        (
+            &["--hidden", "128"][..],
+            "your ActivatedMLP is 784-512-512-10",
+        ),
+    ] {
+        let output = train(flags);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(refusal),
+            "{}",
+            text(&output)
+        );
+    }
 }
 
 /// A wrong solution: in `file`, `right` (from the reference solution) becomes `wrong`.

@@ -15,9 +15,7 @@ use std::process::ExitCode;
 
 use length_cli::UsageError;
 use length_cli::args::OptimizerName;
-use length_cli::train::{
-    self, ModelRequest, OptimizerRequest, TrainableModel, TrainableOptimizer,
-};
+use length_cli::train::{self, ModelRequest, OptimizerRequest, TrainableModel, TrainableOptimizer};
 use length_exercise::{ActivatedMLP, Adam, Sgd};
 
 fn main() -> ExitCode {
@@ -27,8 +25,8 @@ fn main() -> ExitCode {
 /// Your `ActivatedMLP`, with the weights `--init` and `--seed` ask for. Flags that describe
 /// another network (`--hidden`, `--activation`, `--loss`, `--dropout`) are refused.
 fn your_model(request: &ModelRequest) -> anyhow::Result<TrainableModel> {
-    let model =
-        ActivatedMLP::from_config(&request.config).map_err(|error| UsageError(error.to_string()))?;
+    let model = ActivatedMLP::from_config(&request.config)
+        .map_err(|error| UsageError(error.to_string()))?;
     Ok(Box::new(model))
 }
 

@@ -32,7 +32,10 @@ fn initialisation() {
     );
     expect(
         layer.weight_gradient.is_none() && layer.bias_gradient.is_none(),
-        || "a new layer has no gradients yet: expected weight_gradient and bias_gradient None".into(),
+        || {
+            "a new layer has no gradients yet: expected weight_gradient and bias_gradient None"
+                .into()
+        },
     );
     expect(layer.bias.iter().all(|&b| b == 0.0), || {
         "the bias of a new layer: expected all zeros".into()

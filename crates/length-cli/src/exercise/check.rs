@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
-use anyhow::Context;
 use super::harness::{REPORT_ENV, Status, TASKS, Task, TaskReport};
+use anyhow::Context;
 
 use super::project;
 use crate::UsageError;

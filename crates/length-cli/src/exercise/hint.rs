@@ -7,8 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use super::harness::{TASKS, Task};
+use anyhow::Context;
 
 use super::project;
 use crate::UsageError;

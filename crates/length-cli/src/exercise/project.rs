@@ -325,15 +325,25 @@ mod tests {
             "{manifest}"
         );
         assert!(
-            manifest.contains("length-data = { path = \"/somewhere/crates/length-data\", features = [\"download\"] }"),
+            manifest.contains("length-cli = { path = \"/somewhere/crates/length-cli\" }"),
             "{manifest}"
         );
         assert!(
             manifest.contains(&format!("ndarray = {}", workspace_dependency("ndarray"))),
             "{manifest}"
         );
-        assert!(manifest.contains("clap = { version = \"4"), "{manifest}");
+        assert!(
+            manifest.contains(&format!("anyhow = {}", workspace_dependency("anyhow"))),
+            "{manifest}"
+        );
         assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
+        assert_eq!(
+            dependency_line(
+                "length-data = { workspace = true, features = [\"download\"] }",
+                &Source::Path(PathBuf::from("/somewhere/crates"))
+            ),
+            "length-data = { path = \"/somewhere/crates/length-data\", features = [\"download\"] }"
+        );
 
         let published = super::manifest(&Source::Published("0.1.0".into()));
         assert!(
