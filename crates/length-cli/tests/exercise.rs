@@ -198,7 +198,7 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
     }
     let epoch = stdout
         .lines()
-        .find(|line| line.starts_with("epoch 1/1"))
+        .find(|line| line.starts_with("epoch 1/1  loss "))
         .unwrap_or_else(|| panic!("no epoch line: {}", text(&output)));
     // `epoch 1/1  loss 0.0123 acc 0.9012  test loss 0.0101 acc 0.9185  9.8 s`, as length train.
     let accuracy: f64 = epoch
