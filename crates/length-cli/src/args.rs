@@ -29,6 +29,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Print a model's computational graph as a table, or as Graphviz DOT.
     Graph(GraphArgs),
+    /// The course's exercise: create a student's project, check it, get hints.
+    Exercise(crate::exercise::ExerciseArgs),
 }
 
 /// The two data sets LENGTH trains on.

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! A thin shell over the library crates (the training loop itself is `length_train`'s): each
-//! subcommand lives in its own file (`train.rs`, `evaluate.rs`, `predict.rs`, `graph.rs`) and only
+//! subcommand lives in its own file (`train.rs`, `evaluate.rs`, `predict.rs`, `graph.rs`,
+//! `exercise/`) and only
 //! parses, calls the library, and prints. The helpers each have one job: `args.rs` (options and
 //! their validation), `data.rs` (loading and fetching the data), `model.rs` (building a model, to
 //! and from a checkpoint), `checkpoint.rs` (safetensors files), `metrics.rs` (the metrics file),
@@ -28,13 +29,17 @@
 //!
 //! The library target lets other binaries reuse a whole command: [`train::run_with`] runs
 //! `length train` (same flags, same output) with a model the caller builds, so a project with its
-//! own [`Model`](length_layers::Model) gets `cargo run --release -- train [flags]` for free.
+//! own [`Model`](length_layers::Model) gets `cargo run --release -- train [flags]` for free
+//! ([`train::run_with_parts`] also takes the optimizer from the caller). The course's exercise
+//! projects (`length exercise new`) do exactly that with a student's own parts, and their tests
+//! report to `length exercise check` through [`exercise::harness`].
 
 pub mod args;
 pub mod checkpoint;
 pub mod data;
 pub mod destination;
 pub mod evaluate;
+pub mod exercise;
 pub mod governor;
 pub mod graph;
 pub mod interrupt;

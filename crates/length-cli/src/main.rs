@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use length_cli::args::{Cli, Command};
-use length_cli::{evaluate, graph, predict, train};
+use length_cli::{evaluate, exercise, graph, predict, train};
 
 fn main() -> ExitCode {
     // A panic is a bug in length, not a user's mistake: say so in one line, without a trace.
@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => evaluate::run(args).map(|()| ExitCode::SUCCESS),
         Command::Predict(args) => predict::run(args).map(|()| ExitCode::SUCCESS),
         Command::Graph(args) => graph::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Exercise(args) => exercise::run(args),
     };
     length_cli::exit_code(result)
 }

@@ -91,6 +91,20 @@ pub struct ModelRequest {
 /// A model `length train` can train: any [`Model`] that may move between threads.
 pub type TrainableModel = Box<dyn Model + Send>;
 
+/// What `length train`'s flags ask of the optimizer, handed to the optimizer builder of
+/// [`run_with_parts`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OptimizerRequest {
+    /// `--optimizer`.
+    pub name: OptimizerName,
+    /// `--learning-rate`, the rate of the first epoch (the schedule changes it between epochs
+    /// through [`LearningRate::set_learning_rate`](length_autograd::LearningRate)).
+    pub learning_rate: f32,
+}
+
+/// An optimizer `length train` can train with: any [`Optimizer`] that may move between threads.
+pub type TrainableOptimizer = Box<dyn Optimizer + Send>;
+
 /// The training loss stopped being a finite number, during training or in the final test.
 #[derive(Debug)]
 pub struct Diverged {
@@ -168,8 +182,25 @@ pub fn run_with(
     args: TrainArgs,
     build: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
 ) -> anyhow::Result<RunEnd> {
+    run_with_parts(args, build, library_optimizer)
+}
+
+/// [`run_with`], with the optimizer built by the caller too: `build_optimizer` gets the
+/// [`OptimizerRequest`] of `--optimizer` and `--learning-rate` and returns the optimizer to train
+/// with, or an error for one it does not have (a [`UsageError`] exits with code 2, as a bad flag
+/// does). The exercise project trains a student's model with the student's own SGD or Adam so.
+///
+/// # Errors
+/// As [`run_with`], and whatever the builders return.
+pub fn run_with_parts(
+    args: TrainArgs,
+    build_model: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+    build_optimizer: impl FnOnce(&OptimizerRequest) -> anyhow::Result<TrainableOptimizer> + Send,
+) -> anyhow::Result<RunEnd> {
     check_sense(&args)?;
-    crate::on_thread_pool(args.common.threads, || train(args, build))
+    crate::on_thread_pool(args.common.threads, || {
+        train(args, build_model, build_optimizer)
+    })
 }
 
 /// The whole `length train` command, with `build` making the model: parses the process's
@@ -183,6 +214,27 @@ pub fn run_with(
 /// ```
 pub fn main_with(
     build: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+) -> ExitCode {
+    main_with_parts(build, library_optimizer)
+}
+
+/// [`main_with`], with the optimizer built by the caller too (see [`run_with_parts`]).
+///
+/// ```no_run
+/// use length_cli::train::{OptimizerRequest, TrainableOptimizer, library_optimizer};
+///
+/// fn main() -> std::process::ExitCode {
+///     length_cli::train::main_with_parts(
+///         |request| Ok(Box::new(request.config.clone().build()?)),
+///         |request: &OptimizerRequest| -> anyhow::Result<TrainableOptimizer> {
+///             library_optimizer(request) // or an optimizer of your own
+///         },
+///     )
+/// }
+/// ```
+pub fn main_with_parts(
+    build_model: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel> + Send,
+    build_optimizer: impl FnOnce(&OptimizerRequest) -> anyhow::Result<TrainableOptimizer> + Send,
 ) -> ExitCode {
     /// `PROGRAM train [flags]`.
     #[derive(Parser)]
@@ -198,7 +250,7 @@ pub fn main_with(
         Train(TrainArgs),
     }
     let TrainCommand::Train(args) = TrainCli::parse().command;
-    crate::exit_code(run_with(args, build).map(RunEnd::exit_code))
+    crate::exit_code(run_with_parts(args, build_model, build_optimizer).map(RunEnd::exit_code))
 }
 
 /// Refuses, before any work, flags that together make no sense, and destinations that cannot be
@@ -237,14 +289,19 @@ fn check_sense(args: &TrainArgs) -> anyhow::Result<()> {
 /// Loads the data, trains with the library, then saves, plots and summarizes.
 fn train(
     args: TrainArgs,
-    build: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel>,
+    build_model: impl FnOnce(&ModelRequest) -> anyhow::Result<TrainableModel>,
+    build_optimizer: impl FnOnce(&OptimizerRequest) -> anyhow::Result<TrainableOptimizer>,
 ) -> anyhow::Result<RunEnd> {
     let seed = args.seed.unwrap_or_else(fresh_seed);
     let config = model::config_from_args(&args.architecture, args.init, seed);
-    let mut model = build(&ModelRequest {
+    let mut model = build_model(&ModelRequest {
         config: config.clone(),
         inputs: INPUTS,
         classes: CLASSES,
+    })?;
+    let mut optimizer = build_optimizer(&OptimizerRequest {
+        name: args.optimizer,
+        learning_rate: args.learning_rate,
     })?;
     // The flags' own MLP is described by its sizes, and its work is known.
     let is_flags_mlp = model.architecture() == config.to_string();
@@ -271,7 +328,6 @@ fn train(
         ))
         .into());
     }
-    let mut optimizer = build_optimizer(args.optimizer, args.learning_rate);
     let schedule = build_schedule(args.lr_schedule, args.learning_rate, args.num_epochs);
     let stop = StopRequest::install()?;
     // Without --threads, each step runs on all cores or on one, whichever is faster right now.
@@ -510,10 +566,15 @@ impl Callbacks for Watcher<'_> {
     }
 }
 
-/// The optimizer `--optimizer` names, with the initial learning rate and the library's other
-/// defaults (momentum 0.9; Adam's betas 0.9, 0.999; AdamW's weight decay 0.01).
-fn build_optimizer(name: OptimizerName, learning_rate: f32) -> Box<dyn Optimizer + Send> {
-    match name {
+/// The library's optimizer that `--optimizer` names, with the initial learning rate and the
+/// library's other defaults (momentum 0.9; Adam's betas 0.9, 0.999; AdamW's weight decay 0.01):
+/// what `length train` trains with.
+///
+/// # Errors
+/// None: every name has its optimizer (the `Result` fits [`run_with_parts`]).
+pub fn library_optimizer(request: &OptimizerRequest) -> anyhow::Result<TrainableOptimizer> {
+    let learning_rate = request.learning_rate;
+    Ok(match request.name {
         OptimizerName::Sgd => Box::new(Sgd::with_learning_rate(learning_rate)),
         OptimizerName::Momentum => Box::new(Momentum::new(MomentumConfig {
             learning_rate,
@@ -527,7 +588,7 @@ fn build_optimizer(name: OptimizerName, learning_rate: f32) -> Box<dyn Optimizer
             learning_rate,
             ..AdamWConfig::default()
         })),
-    }
+    })
 }
 
 /// The schedule `--lr-schedule` names, starting from the initial learning rate.
