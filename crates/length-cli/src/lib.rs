@@ -15,7 +15,7 @@
 //! parses, calls the library, and prints. The helpers each have one job: `args.rs` (options and
 //! their validation), `data.rs` (loading and fetching the data), `model.rs` (building a model, to
 //! and from a checkpoint), `checkpoint.rs` (safetensors files), `metrics.rs` (the metrics file),
-//! `progress.rs` (progress bar or log lines), `throughput.rs` (samples/s and GFLOP/s),
+//! `progress.rs` (progress bar or log lines), `report.rs` (what `train` prints), `throughput.rs` (samples/s and GFLOP/s),
 //! `governor.rs` (all cores or one, as measured), `plot.rs` (learning curves), `picture.rs`
 //! (image files in), `prepare.rs` and `resample.rs` (a picture made into the 28x28 input the data
 //! set's images are), `interrupt.rs` (Ctrl-C), `destination.rs` (output files checked before training, and a
@@ -50,6 +50,7 @@ pub mod plot;
 pub mod predict;
 pub mod prepare;
 pub mod progress;
+pub mod report;
 pub mod resample;
 pub mod throughput;
 pub mod train;
