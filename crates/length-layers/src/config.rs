@@ -231,6 +231,32 @@ impl MlpConfig {
     pub fn build(self) -> Result<MLP, LayersError> {
         MLP::from_config(self)
     }
+
+    /// The names and shapes of the model's parameters, from the sizes alone (without building
+    /// it): `fc{k}.weight` of shape (n_k, n_{k−1}) and `fc{k}.bias` of shape (n_k), in the order
+    /// [`Model::parameters`](crate::Model::parameters) lists them. A checkpoint loader compares a
+    /// file against this before allocating anything.
+    ///
+    /// ```
+    /// use length_layers::MlpConfig;
+    ///
+    /// let shapes = MlpConfig::new([4, 3, 2]).parameter_shapes();
+    /// assert_eq!(shapes[0], ("fc1.weight".to_string(), vec![3, 4]));
+    /// assert_eq!(shapes[3], ("fc2.bias".to_string(), vec![2]));
+    /// ```
+    pub fn parameter_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        self.sizes
+            .windows(2)
+            .enumerate()
+            .flat_map(|(i, pair)| {
+                let (inputs, outputs) = (pair[0], pair[1]);
+                [
+                    (format!("fc{}.weight", i + 1), vec![outputs, inputs]),
+                    (format!("fc{}.bias", i + 1), vec![outputs]),
+                ]
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for MlpConfig {
@@ -290,6 +316,23 @@ impl FromStr for MlpConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Model;
+
+    #[test]
+    fn the_shapes_from_the_sizes_are_the_ones_the_mlp_has() {
+        for sizes in [vec![784, 512, 512, 10], vec![3, 1], vec![5, 4, 3, 2, 1]] {
+            let config = MlpConfig::new(sizes);
+            let built: Vec<(String, Vec<usize>)> = config
+                .clone()
+                .build()
+                .unwrap()
+                .parameters()
+                .into_iter()
+                .map(|(name, value)| (name, value.shape().to_vec()))
+                .collect();
+            assert_eq!(config.parameter_shapes(), built);
+        }
+    }
 
     #[test]
     fn presets_round_trip_through_text() -> Result<(), LayersError> {

@@ -144,7 +144,7 @@ fn check_tensors_fit(header: &Header, config: &MlpConfig) -> Result<(), Checkpoi
         .iter()
         .map(|entry| (entry.name.as_str(), entry.shape.as_slice()))
         .collect();
-    for (name, shape) in parameter_shapes(&config.sizes) {
+    for (name, shape) in config.parameter_shapes() {
         match declared.get(name.as_str()) {
             None => return Err(mismatch(format!("the file has no tensor {name:?}"))),
             Some(&found) if found != shape.as_slice() => {
@@ -156,39 +156,4 @@ fn check_tensors_fit(header: &Header, config: &MlpConfig) -> Result<(), Checkpoi
         }
     }
     Ok(())
-}
-
-/// The names and shapes of an MLP's parameters, from its sizes alone (without building it):
-/// `fc{k}.weight` (n_k, n_{k−1}) and `fc{k}.bias` (n_k), as [`MLP`]'s
-/// [`parameters`](Model::parameters) lists them.
-fn parameter_shapes(sizes: &[usize]) -> Vec<(String, Vec<usize>)> {
-    sizes
-        .windows(2)
-        .enumerate()
-        .flat_map(|(i, pair)| {
-            let (inputs, outputs) = (pair[0], pair[1]);
-            [
-                (format!("fc{}.weight", i + 1), vec![outputs, inputs]),
-                (format!("fc{}.bias", i + 1), vec![outputs]),
-            ]
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shapes_from_the_sizes_are_the_ones_the_mlp_has() {
-        for sizes in [vec![784, 512, 512, 10], vec![3, 1], vec![5, 4, 3, 2, 1]] {
-            let model = MlpConfig::new(sizes.clone()).build().unwrap();
-            let built: Vec<(String, Vec<usize>)> = model
-                .parameters()
-                .into_iter()
-                .map(|(name, value)| (name, value.shape().to_vec()))
-                .collect();
-            assert_eq!(parameter_shapes(&sizes), built);
-        }
-    }
 }
