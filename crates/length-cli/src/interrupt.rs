@@ -9,7 +9,7 @@
 //! [`NOTICE`] instead, through the progress display, as soon as it sees the flag.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context;
 
@@ -31,8 +31,12 @@ impl StopRequest {
     /// Installs the Ctrl-C handler (the first time; later runs in the same process share it)
     /// and returns the flag it raises, lowered.
     pub fn install() -> anyhow::Result<Self> {
-        static INSTALLED: OnceLock<StopRequest> = OnceLock::new();
-        let stop = match INSTALLED.get() {
+        // A lock, not a `OnceLock` check followed by an install: two runs starting at once in one
+        // process (a library caller's threads, the test harness) would both see "not installed"
+        // and the second `set_handler` would fail.
+        static INSTALLED: Mutex<Option<StopRequest>> = Mutex::new(None);
+        let mut installed = INSTALLED.lock().unwrap_or_else(PoisonError::into_inner);
+        let stop = match installed.as_ref() {
             Some(stop) => stop.clone(),
             None => {
                 let stop = StopRequest::default();
@@ -44,7 +48,7 @@ impl StopRequest {
                     }
                 })
                 .context("cannot install the Ctrl-C handler")?;
-                INSTALLED.get_or_init(|| stop).clone()
+                installed.insert(stop).clone()
             }
         };
         stop.raised.store(false, Ordering::SeqCst);
@@ -75,6 +79,19 @@ mod tests {
         assert!(stop.is_raised());
         assert!(stop.take_notice());
         assert!(!stop.take_notice());
+    }
+
+    #[test]
+    fn runs_starting_at_once_share_one_handler() {
+        let installs: Vec<_> = (0..8)
+            .map(|_| std::thread::spawn(StopRequest::install))
+            .collect();
+        for install in installs {
+            install
+                .join()
+                .unwrap()
+                .expect("every run gets the shared flag");
+        }
     }
 
     #[test]
