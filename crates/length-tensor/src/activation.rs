@@ -4,9 +4,9 @@
 //!   `dx = g · [x > 0]`. (At `x = 0` the derivative is taken as 0, as in LENGTH.)
 //! - Sigmoid: `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for large `|x|`.
 //!
-//! All are O(n) in the number of elements. Contiguous arrays of at least 2¹⁶ elements (ReLU) or
-//! 2¹² elements (sigmoid, one `exp` each) are split over rayon's threads in chunks; smaller ones
-//! run on the calling thread, where they take about as long as waking the pool would. Each output
+//! All are O(n) in the number of elements. Contiguous arrays of at least 2¹⁴ elements (ReLU) or
+//! 2¹² elements (sigmoid, one `exp` each) are split over the kernels' threads in chunks; smaller
+//! ones run on the calling thread, where they take about as long as a parallel phase would. Each output
 //! element depends on its own inputs only, so results do not depend on the number of threads.
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};

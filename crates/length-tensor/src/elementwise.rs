@@ -5,21 +5,23 @@
 //! output element depends on its own inputs alone, so the result never depends on the split.
 
 use ndarray::{ArrayViewD, ArrayViewMutD, Zip};
-use rayon::prelude::*;
+
+use crate::team;
 
 /// Below this many elements a cheap map (ReLU and its gradient) runs on the calling thread.
 ///
-/// 2¹⁶ floats are 256 KiB per array; one core streams that through a max or a select in roughly
-/// 10–20 µs, about what it costs to wake rayon's sleeping workers and join them again. Above it
-/// (e.g. a 1024 x 1024 batch, 2²⁰ elements) the threads split the memory traffic.
-pub(crate) const PARALLEL_MIN_CHEAP: usize = 1 << 16;
+/// 2¹⁴ floats are 64 KiB per array, a few microseconds for one core, against the microsecond or
+/// so that a parallel phase of the kernels' team costs ([`crate::team`]). Split, each thread also
+/// reads the rows of a product's output that it wrote itself where it has them, in its own cache.
+pub(crate) const PARALLEL_MIN_CHEAP: usize = 1 << 14;
 
 /// Below this many elements an expensive map (one `exp` per element: sigmoid, softmax) runs on
 /// the calling thread: at ~10–20 cycles per element, 2¹² elements are already ~20 µs.
 pub(crate) const PARALLEL_MIN_EXPENSIVE: usize = 1 << 12;
 
-/// Elements per parallel chunk: 64 KiB of f32, big enough to amortise a rayon task.
-const CHUNK: usize = 1 << 14;
+/// Elements per parallel chunk: 16 KiB of f32, so that a 64 x 512 batch (2¹⁵ elements) gives
+/// each of two threads a share of its own.
+const CHUNK: usize = 1 << 12;
 
 /// `out[i] = f(x[i])` for every element; `threshold` is the parallel cut-off.
 ///
@@ -44,9 +46,10 @@ pub(crate) fn map_into(
         && let (Some(x), Some(out)) = (x.as_slice_memory_order(), out.as_slice_memory_order_mut())
     {
         if parallel {
-            out.par_chunks_mut(CHUNK)
-                .zip(x.par_chunks(CHUNK))
-                .for_each(|(out, x)| map_slice(x, out, &f));
+            team::for_each_chunk_mut(out, CHUNK, |chunk, out| {
+                let start = chunk * CHUNK;
+                map_slice(&x[start..start + out.len()], out, &f);
+            });
         } else {
             map_slice(x, out, &f);
         }
@@ -96,9 +99,10 @@ pub(crate) fn map2_into(
         )
     {
         if parallel {
-            out.par_chunks_mut(CHUNK)
-                .zip(x.par_chunks(CHUNK).zip(y.par_chunks(CHUNK)))
-                .for_each(|(out, (x, y))| map2_slice(x, y, out, &f));
+            team::for_each_chunk_mut(out, CHUNK, |chunk, out| {
+                let range = chunk * CHUNK..chunk * CHUNK + out.len();
+                map2_slice(&x[range.clone()], &y[range], out, &f);
+            });
         } else {
             map2_slice(x, y, out, &f);
         }

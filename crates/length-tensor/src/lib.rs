@@ -3,7 +3,7 @@
 //! The array type the whole LENGTH workspace computes with, and the kernels that do the heavy
 //! lifting. Arrays are [`ndarray`] arrays of `f32` (LENGTH's `DTYPE` is float32); this crate adds
 //! the handful of operations a multi-layer perceptron spends its time in, written to be fast
-//! (SIMD, rayon-parallel, allocation-free in a training loop) and deterministic (bit-identical
+//! (SIMD, parallel, allocation-free in a training loop) and deterministic (bit-identical
 //! results for any number of threads).
 //!
 //! Nothing here knows about graphs, gradients or data sets.
@@ -54,11 +54,11 @@
 //! | kernel | work | parallelism |
 //! | --- | --- | --- |
 //! | [`matmul_a_bt`], [`matmul_a_b`], [`matmul_at_b`] (and `_into`) | O(m·n·k) | output tiles, from 2²⁰ flops |
-//! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁶ elements |
-//! | [`relu`], [`relu_into`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹⁴, from 2¹⁶ elements |
+//! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁴ elements |
+//! | [`relu`], [`relu_into`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹², from 2¹⁴ elements |
 //! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
 //! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
-//! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁶ elements |
+//! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁴ elements |
 //! | [`update_pass`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
 //!
 //! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a
@@ -81,6 +81,14 @@
 //! thread. So on a given kernel path, results are bit-identical for 1, 2 or 16 threads.
 //! Different paths (FMA versus separate multiply and add, different blockings) may differ in
 //! the last bits.
+//!
+//! ## Threads
+//!
+//! The kernels run their parallel phases on a team of their own (`team.rs`): helpers that spin
+//! between the twenty-odd short phases of a training step instead of sleeping, and that take the
+//! same share of every product each step, so a core finds its rows of a weight matrix in its
+//! own cache. How many threads is rayon's: the size of the pool the caller runs in
+//! (`ThreadPool::install`, `RAYON_NUM_THREADS`, one per core by default).
 
 pub use ndarray;
 
@@ -91,6 +99,7 @@ mod kernel;
 mod matmul;
 mod matrix_view;
 mod reduce;
+mod team;
 mod update_pass;
 
 pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};

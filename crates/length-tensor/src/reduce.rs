@@ -10,14 +10,15 @@
 //!   to the precision of `M`).
 //! - Argmax: the index of the first largest element of each row.
 //!
-//! Each is O(m·n) for an (m, n) matrix. Large inputs are split over rayon's threads by whole
-//! columns (column sums) or whole rows (the rest), so every output is computed by one thread in
+//! Each is O(m·n) for an (m, n) matrix. Large inputs are split over threads by whole columns
+//! (column sums, on the kernels' team) or whole rows (the rest, on rayon's pool), so every output is computed by one thread in
 //! a fixed order: results are bit-identical for any number of threads.
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip, s};
 use rayon::prelude::*;
 
 use crate::elementwise::{PARALLEL_MIN_CHEAP, PARALLEL_MIN_EXPENSIVE};
+use crate::team;
 
 /// Columns per parallel task of [`column_sums_into`]: a 256-float accumulator (1 KiB) stays in
 /// L1 while the rows stream past it.
@@ -40,7 +41,7 @@ pub fn column_sums(a: ArrayView2<f32>) -> Array1<f32> {
 
 /// `out[j] = Σ_i a[i, j]`, writing into a caller-provided buffer of length n.
 ///
-/// O(m·n); parallel over blocks of 256 columns when `a` has at least 2¹⁶ elements. Each column
+/// O(m·n); parallel over blocks of 256 columns when `a` has at least 2¹⁴ elements. Each column
 /// is summed row by row in increasing `i`, whatever the split.
 ///
 /// # Panics
@@ -53,21 +54,19 @@ pub fn column_sums_into(a: ArrayView2<f32>, mut out: ArrayViewMut1<f32>) {
         a.shape(),
         out.len()
     );
-    let sum_block = |(mut out, a): (ArrayViewMut1<f32>, ArrayView2<f32>)| {
+    let sum_block = |mut out: ArrayViewMut1<f32>, a: ArrayView2<f32>| {
         out.fill(0.0);
         for row in a.rows() {
             Zip::from(&mut out).and(&row).for_each(|s, &v| *s += v);
         }
     };
-    let out_blocks = out.axis_chunks_iter_mut(Axis(0), COLUMN_BLOCK.max(1));
-    let a_blocks = a.axis_chunks_iter(Axis(1), COLUMN_BLOCK.max(1));
-    if a.len() >= PARALLEL_MIN_CHEAP && a.ncols() > COLUMN_BLOCK {
-        out_blocks
-            .into_par_iter()
-            .zip(a_blocks.into_par_iter())
-            .for_each(sum_block);
-    } else {
-        out_blocks.zip(a_blocks).for_each(sum_block);
+    let parallel = a.len() >= PARALLEL_MIN_CHEAP && a.ncols() > COLUMN_BLOCK;
+    match out.as_slice_mut() {
+        Some(out) if parallel => team::for_each_chunk_mut(out, COLUMN_BLOCK, |block, out| {
+            let columns = block * COLUMN_BLOCK..block * COLUMN_BLOCK + out.len();
+            sum_block(out.into(), a.slice(s![.., columns]));
+        }),
+        _ => sum_block(out, a),
     }
 }
 
@@ -129,7 +128,7 @@ fn for_each_row_block(a: &mut Array2<f32>, f: impl Fn(ArrayViewMut1<f32>) + Sync
 /// The index of the largest element of each row (the first one on ties; NaN is never largest
 /// unless it comes first). A row of length zero gives 0.
 ///
-/// O(m·n); parallel over rows when `x` has at least 2¹⁶ elements.
+/// O(m·n); parallel over rows when `x` has at least 2¹⁴ elements.
 ///
 /// ```
 /// use length_tensor::{argmax_rows, ndarray::array};

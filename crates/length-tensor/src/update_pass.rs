@@ -10,19 +10,20 @@
 //! [`update_pass`] documents how the pass runs: in parallel, with SIMD, in any layout.
 
 use ndarray::{ArrayViewD, ArrayViewMutD};
-use rayon::prelude::*;
+
+use crate::team;
 
 /// Arrays with at least this many elements are updated in parallel.
 pub const UPDATE_PARALLEL_MIN: usize = 1 << 15;
 
-/// The number of elements one rayon task updates (32 KiB of `f32` per array).
+/// The number of elements one task updates (32 KiB of `f32` per array).
 pub const UPDATE_CHUNK: usize = 1 << 13;
 
 /// `f(&mut out[i], gradient[i], &mut [states[0][i], …])` for every element `i` of `out`. The
 /// state arrays are row-major and hold one element per element of `out`.
 ///
 /// - **Parallel**: arrays of at least [`UPDATE_PARALLEL_MIN`] elements are split into
-///   [`UPDATE_CHUNK`]-element pieces handled by rayon. Each element is computed by the same
+///   [`UPDATE_CHUNK`]-element pieces handled by the kernels' threads. Each element is computed by the same
 ///   expression whichever thread runs it, so the results are bit-identical for any number of
 ///   threads.
 /// - **SIMD**: each sequential loop is compiled three times, for AVX-512, AVX2 and the SSE2
@@ -93,18 +94,16 @@ pub fn update_pass<const N: usize, F>(
         return update_slices(out, states, gradient, f);
     }
     let states = SendPointers(states.map(<[f32]>::as_mut_ptr));
-    out.par_chunks_mut(UPDATE_CHUNK)
-        .zip(gradient.par_chunks(UPDATE_CHUNK))
-        .enumerate()
-        .for_each(|(chunk, (out, gradient))| {
-            let offset = chunk * UPDATE_CHUNK;
-            let states = states.pointers().map(|state| {
-                // SAFETY: the chunks of the states lie inside them (their lengths are `len`) and
-                // are disjoint across tasks, as the chunks of `out` are.
-                unsafe { std::slice::from_raw_parts_mut(state.add(offset), out.len()) }
-            });
-            update_slices(out, states, gradient, f);
+    team::for_each_chunk_mut(out, UPDATE_CHUNK, |chunk, out| {
+        let offset = chunk * UPDATE_CHUNK;
+        let gradient = &gradient[offset..offset + out.len()];
+        let states = states.pointers().map(|state| {
+            // SAFETY: the chunks of the states lie inside them (their lengths are `len`) and
+            // are disjoint across tasks, as the chunks of `out` are.
+            unsafe { std::slice::from_raw_parts_mut(state.add(offset), out.len()) }
         });
+        update_slices(out, states, gradient, f);
+    });
 }
 
 /// [`update_pass`] on equal-length slices, sequentially, compiled for the widest SIMD the CPU

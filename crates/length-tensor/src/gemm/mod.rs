@@ -39,7 +39,7 @@
 //!   vectors along the batch and W read in place, rather than transposing all of W.
 //! - **Complexity.** O(m·n·k) multiply-adds, plus O(k·n) copies to pack B (once per band of rows)
 //!   and, when A's rows are strided, O(m·k) to pack A.
-//! - **Parallelism.** Tiles are split into rayon tasks when the product has at least
+//! - **Parallelism.** Tiles are split into tasks for the kernels' threads ([`crate::team`]) when the product has at least
 //!   [`plan::PARALLEL_MIN_FLOPS`] flops; the k loop is never split between threads.
 //! - **Determinism.** Each element of C is accumulated by one microkernel call per k block, in
 //!   increasing k, starting from the previous block's value (the first block starts from the bias
@@ -60,9 +60,8 @@ pub(crate) use layout::{MatMut, MatRef};
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use crate::kernel::{self, Init, KernelPath, Tile, TileShape};
+use crate::team;
 use pack::pack_panel;
 use plan::{KBlocks, Split, TaskGrid};
 use workspace::{Slot, Workspace};
@@ -201,7 +200,7 @@ fn blocked(
         update_via_temporary(path, shape, a, b, c, output);
         return;
     }
-    let threads = rayon::current_num_threads();
+    let threads = team::threads();
     let columns = Split::new(n, shape.lanes, shape.nv);
     let a_layout = if !a.rows_are_contiguous() && !plan::read_a_in_place(a) {
         ALayout::ColumnPanels
@@ -474,10 +473,9 @@ impl Product<'_> {
         };
         let elements = kc * self.c.cols;
         if self.parallel && plan::parallel_pack(elements, self.b.rows_are_contiguous()) {
-            b_packed
-                .par_chunks_mut(b_panel_len)
-                .enumerate()
-                .for_each(pack_b_panel);
+            team::for_each_chunk_mut(b_packed, b_panel_len, |panel, packed| {
+                pack_b_panel((panel, packed))
+            });
         } else {
             b_packed
                 .chunks_mut(b_panel_len)
@@ -529,7 +527,7 @@ impl Product<'_> {
             self.update_from_band(band, i0);
         };
         if self.parallel {
-            (0..self.rows.parts).into_par_iter().for_each(run_band);
+            team::for_each(self.rows.parts, run_band);
         } else {
             (0..self.rows.parts).for_each(run_band);
         }
@@ -540,11 +538,11 @@ impl Product<'_> {
         if self.parallel { self.threads } else { 1 }
     }
 
-    /// Runs every task of `grid`: on rayon's pool when the product runs in parallel, else in
+    /// Runs every task of `grid`: on the team's threads when the product runs in parallel, else in
     /// order on this thread.
     fn run_tasks(&self, grid: TaskGrid, run_task: impl Fn(usize) + Sync + Send) {
         if self.parallel && grid.len() > 1 {
-            (0..grid.len()).into_par_iter().for_each(run_task);
+            team::for_each(grid.len(), run_task);
         } else {
             (0..grid.len()).for_each(run_task);
         }
@@ -577,7 +575,7 @@ impl Product<'_> {
                 self.a_layout == ALayout::RowCopies || self.a.columns_are_contiguous(),
             )
         {
-            buffer.par_chunks_mut(panel_len).enumerate().for_each(pack);
+            team::for_each_chunk_mut(buffer, panel_len, |index, packed| pack((index, packed)));
         } else {
             buffer.chunks_mut(panel_len).enumerate().for_each(pack);
         }

@@ -22,12 +22,11 @@
 //! least `PARALLEL_MIN_FLOPS`), never k, so the result does not depend on the number of threads;
 //! nor does it depend on how rows and columns are grouped, since each element is summed alone.
 
-use rayon::prelude::*;
-
 use super::epilogue::Output;
 use super::layout::{MatMut, MatRef};
 use super::plan::PARALLEL_MIN_FLOPS;
 use crate::kernel::KernelPath;
+use crate::team;
 
 /// The most columns of C this form handles.
 pub(crate) const MAX_COLUMNS: usize = 16;
@@ -93,8 +92,8 @@ pub(crate) fn gemm(
             unsafe { rows_of_c(path, &operands, i, ROW_PAIR.min(end - i)) };
         }
     };
-    if rayon::current_num_threads() > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS {
-        (0..m).into_par_iter().step_by(ROWS_PER_TASK).for_each(rows);
+    if team::threads() > 1 && 2 * m * n * k >= PARALLEL_MIN_FLOPS {
+        team::for_each(m.div_ceil(ROWS_PER_TASK), |task| rows(task * ROWS_PER_TASK));
     } else {
         (0..m).step_by(ROWS_PER_TASK).for_each(rows);
     }

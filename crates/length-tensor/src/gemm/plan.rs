@@ -12,9 +12,9 @@ use crate::kernel::TileShape;
 pub(crate) const PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
 /// Below this many elements a packing pass that copies rows runs on the calling thread alone:
-/// 2¹⁸ floats (1 MiB) copy in well under 100 µs, less than a second rayon fork-join (a thread
-/// wake-up each way) costs on a loaded machine.
-const PARALLEL_MIN_ROW_COPY: usize = 1 << 18;
+/// 2¹⁵ floats (128 KiB) copy in some 5 µs, several times what a parallel phase of the kernels'
+/// team costs. The weight updates pack their batch-sized B (64 x 784 and 64 x 512) so.
+const PARALLEL_MIN_ROW_COPY: usize = 1 << 15;
 
 /// The same for a transposing packing pass, which writes one float at a time: some four cycles
 /// per element, so 2¹⁴ floats already take about 25 µs. The forward pass packs `xᵀ` (64 x 784 =

@@ -1,0 +1,525 @@
+//! The kernels' threads: a team whose helpers wait for the next parallel phase by spinning.
+//!
+//! A training step of the course's MLP is some twenty parallel phases (packing an operand, the
+//! tiles of a product, an element-wise pass), each 10-350 µs long, with short stretches of
+//! serial work between them. A thread pool whose idle workers go to sleep pays a wake-up at the
+//! start of almost every phase (a futex call, an inter-processor interrupt, the scheduler), and
+//! the calling thread pays it again when it sleeps waiting for the last stolen task. The team
+//! avoids both:
+//!
+//! - **Helpers spin while work is near.** After a phase a helper polls for the next one for up to
+//!   [`SPIN`] (with the CPU's pause hint), which covers the gaps inside a step and between
+//!   steps; only a longer gap (an evaluation, the end of training) puts it to sleep, and the next
+//!   phase then wakes it through a condition variable.
+//! - **Tasks are claimed from one counter.** The caller publishes the phase (a closure over task
+//!   indices and the number of tasks), then claims tasks itself; helpers claim the rest. Nobody
+//!   is handed a fixed share, so a helper descheduled by another program delays at most the task
+//!   it holds.
+//! - **The caller waits by spinning** for the helpers' last tasks, which are short.
+//!
+//! How many threads a phase uses is rayon's: [`threads`] is `rayon::current_num_threads()` of
+//! the pool the caller runs in, so `--threads`, `RAYON_NUM_THREADS` and a pool of one thread (the
+//! `length` command's thread governor) decide it as before. A phase started from inside a task,
+//! or while another thread's phase holds the team, runs on the calling thread alone.
+//!
+//! Which thread runs a task never changes a result: every task writes its own part of the output
+//! with the same arithmetic, so the kernels stay bit-identical for any number of threads.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+
+/// How long an idle helper polls for the next phase before it goes to sleep: longer than the
+/// serial stretches of a training step (the loss, the graph's bookkeeping, the next batch), short
+/// enough that a program which has stopped computing gives its cores back at once.
+pub const SPIN: Duration = Duration::from_micros(500);
+
+/// The number of threads a parallel phase started here would use: 1 inside a task or a pool of
+/// one thread, else the size of the rayon pool the caller runs in.
+pub fn threads() -> usize {
+    if IN_TASK.with(Cell::get) {
+        1
+    } else {
+        rayon::current_num_threads()
+    }
+}
+
+/// Runs `task(i)` for every `i` in `0..tasks`, on up to [`threads`] threads (the caller and
+/// helpers), and returns when all have finished. A panic in a task is raised again here, after
+/// every other thread has let go of `task`.
+pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync) {
+    let threads = threads().min(tasks);
+    if threads <= 1 {
+        (0..tasks).for_each(task);
+        return;
+    }
+    let team = Team::get();
+    // One phase at a time: a caller that finds the team busy (another thread's phase) works
+    // alone, which gives the same results.
+    let Ok(_turn) = team.turn.try_lock() else {
+        let outer = IN_TASK.with(|in_task| in_task.replace(true));
+        let _restore = RestoreInTask(outer);
+        (0..tasks).for_each(task);
+        return;
+    };
+    team.ensure_helpers(threads - 1);
+    team.run(tasks, threads - 1, &task);
+}
+
+/// [`for_each`] over the `chunk`-long pieces of `data` (the last may be shorter):
+/// `task(index, piece)`.
+pub fn for_each_chunk_mut<T: Send>(
+    data: &mut [T],
+    chunk: usize,
+    task: impl Fn(usize, &mut [T]) + Sync,
+) {
+    assert!(chunk > 0, "for_each_chunk_mut: chunk length 0");
+    let len = data.len();
+    let base = SendPointer(data.as_mut_ptr());
+    for_each(len.div_ceil(chunk), |index| {
+        let start = index * chunk;
+        let end = (start + chunk).min(len);
+        // SAFETY: the pieces `start..end` of different indices are disjoint and inside `data`,
+        // which is borrowed mutably for the whole call.
+        let piece = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
+        task(index, piece);
+    });
+}
+
+/// A raw pointer that tasks on other threads may use (for disjoint pieces only).
+struct SendPointer<T>(*mut T);
+
+impl<T> Clone for SendPointer<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for SendPointer<T> {}
+
+impl<T> SendPointer<T> {
+    fn get(self) -> *mut T {
+        self.0
+    }
+}
+
+// SAFETY: only ever used to hand disjoint pieces of a `&mut [T]` (T: Send) to tasks.
+unsafe impl<T: Send> Send for SendPointer<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SendPointer<T> {}
+
+/// Puts back this thread's `IN_TASK` flag when dropped (also when a task panics).
+struct RestoreInTask(bool);
+
+impl Drop for RestoreInTask {
+    fn drop(&mut self) {
+        IN_TASK.with(|in_task| in_task.set(self.0));
+    }
+}
+
+thread_local! {
+    /// Whether this thread is running a task of a phase (nested phases run serially).
+    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The phase being run: the task closure, with its lifetime erased.
+#[derive(Clone, Copy)]
+struct Phase {
+    task: *const (dyn Fn(usize) + Sync),
+}
+
+/// The team: one per process, its helpers started on first use and never stopped.
+struct Team {
+    /// Held by the thread whose phase is running.
+    turn: Mutex<()>,
+    /// The open phase's number, or 0 when none is open. Helpers poll it.
+    open: AtomicU64,
+    /// The number the next phase gets.
+    next_phase: AtomicU64,
+    /// The open phase; written by the caller only while no helper is inside a phase.
+    phase: UnsafeCell<Phase>,
+    /// The tasks of the open phase, cut into one run per thread (see [`Shares`]).
+    shares: Shares,
+    /// Helpers that may still join the open phase.
+    seats: AtomicUsize,
+    /// Helpers inside a phase (joined, or checking whether they may join).
+    active: AtomicUsize,
+    /// The first panic of the open phase, raised again by the caller.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+    /// Helpers started so far.
+    helpers: Mutex<usize>,
+    /// Helpers asleep, and where they sleep.
+    sleepers: AtomicUsize,
+    bed: Mutex<()>,
+    alarm: Condvar,
+}
+
+// SAFETY: `phase` is written by the thread holding `turn` while `open` is 0 and no helper is
+// `active`, and read by helpers only after they have seen its number in `open` and counted
+// themselves `active` (see `Team::run` and `Team::join`). Everything else is atomics and locks.
+unsafe impl Sync for Team {}
+// SAFETY: the phase's closure pointer is only dereferenced under the protocol above.
+unsafe impl Send for Team {}
+
+impl Team {
+    fn get() -> &'static Team {
+        static TEAM: OnceLock<Team> = OnceLock::new();
+        TEAM.get_or_init(|| Team {
+            turn: Mutex::new(()),
+            open: AtomicU64::new(0),
+            next_phase: AtomicU64::new(1),
+            phase: UnsafeCell::new(Phase { task: &|_| {} }),
+            shares: Shares::new(),
+            seats: AtomicUsize::new(0),
+            active: AtomicUsize::new(0),
+            panic: Mutex::new(None),
+            helpers: Mutex::new(0),
+            sleepers: AtomicUsize::new(0),
+            bed: Mutex::new(()),
+            alarm: Condvar::new(),
+        })
+    }
+
+    /// Starts helpers until there are at least `count`.
+    fn ensure_helpers(&'static self, count: usize) {
+        let mut helpers = self.helpers.lock().unwrap_or_else(PoisonError::into_inner);
+        while *helpers < count {
+            let spawned = std::thread::Builder::new()
+                .name(format!("length-helper-{}", *helpers + 1))
+                .spawn(move || self.help());
+            if spawned.is_err() {
+                // No thread to be had: the phases run with the helpers there are.
+                return;
+            }
+            *helpers += 1;
+        }
+    }
+
+    /// Publishes a phase of `tasks` tasks for up to `seats` helpers, works on it, waits for the
+    /// helpers to let go of it, and raises a task's panic.
+    fn run(&self, tasks: usize, seats: usize, task: &(dyn Fn(usize) + Sync)) {
+        // SAFETY: the lifetime is erased only for the helpers, and `run` does not return before
+        // every helper that joined has left (`active` back to 0 after `open` was closed).
+        let task: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(task) };
+        // SAFETY: we hold `turn`, `open` is 0 and no helper is active (the previous `run` waited
+        // for that), so no one reads `phase`.
+        unsafe { *self.phase.get() = Phase { task } };
+        self.shares.deal(tasks, seats + 1);
+        self.seats.store(seats, SeqCst);
+        let number = self.next_phase.fetch_add(1, SeqCst);
+        self.open.store(number, SeqCst);
+        if self.sleepers.load(SeqCst) > 0 {
+            let _bed = self.bed.lock().unwrap_or_else(PoisonError::into_inner);
+            self.alarm.notify_all();
+        }
+        self.work(task, 0);
+        self.open.store(0, SeqCst);
+        let mut polls = 0u32;
+        while self.active.load(SeqCst) > 0 {
+            polls = polls.saturating_add(1);
+            if polls < 1 << 12 {
+                std::hint::spin_loop();
+            } else {
+                // A helper was descheduled in the middle of a task: let it have the core.
+                std::thread::yield_now();
+            }
+        }
+        if let Some(payload) = self
+            .panic
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            panic::resume_unwind(payload);
+        }
+    }
+
+    /// Runs the tasks of share `own`, then helps with the others' until none is left; a panic
+    /// stops the phase and is kept for the caller.
+    fn work(&self, task: &(dyn Fn(usize) + Sync), own: usize) {
+        let outer = IN_TASK.with(|in_task| in_task.replace(true));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            while let Some(index) = self.shares.claim(own) {
+                task(index);
+            }
+        }));
+        IN_TASK.with(|in_task| in_task.set(outer));
+        if let Err(payload) = outcome {
+            // No one claims the tasks that are left.
+            self.shares.close();
+            self.panic
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert(payload);
+        }
+    }
+
+    /// A helper's life: wait for a phase, join it if there is a seat, repeat.
+    fn help(&self) {
+        let mut last = 0;
+        loop {
+            let number = self.wait_for_phase(last);
+            last = number;
+            self.active.fetch_add(1, SeqCst);
+            // The phase may have closed (and another opened) since we saw its number: join only
+            // if it is still the open one; `run` cannot return while we are counted active.
+            if self.open.load(SeqCst) == number
+                && let Some(seat) = self.take_seat()
+            {
+                // SAFETY: phase `number` is open and we are active, so `phase` is that phase's
+                // and its closure stays alive until we leave.
+                let phase = unsafe { *self.phase.get() };
+                // SAFETY: as above: the closure outlives our use of it.
+                self.work(unsafe { &*phase.task }, seat);
+            }
+            self.active.fetch_sub(1, SeqCst);
+        }
+    }
+
+    /// Takes one of the open phase's seats, if one is left: its number, from 1 (the caller has
+    /// share 0).
+    fn take_seat(&self) -> Option<usize> {
+        self.seats
+            .fetch_update(SeqCst, SeqCst, |seats| seats.checked_sub(1))
+            .ok()
+    }
+
+    /// Polls for a phase numbered other than `last`, spinning for up to [`SPIN`], then asleep.
+    fn wait_for_phase(&self, last: u64) -> u64 {
+        loop {
+            let started = Instant::now();
+            let mut polls = 0u32;
+            loop {
+                let number = self.open.load(SeqCst);
+                if number != 0 && number != last {
+                    return number;
+                }
+                polls = polls.wrapping_add(1);
+                if polls.is_multiple_of(64) && started.elapsed() >= SPIN {
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+            self.sleep_unless_open(last);
+        }
+    }
+
+    /// Sleeps until `run` raises the alarm, unless a phase numbered other than `last` is open.
+    fn sleep_unless_open(&self, last: u64) {
+        let bed = self.bed.lock().unwrap_or_else(PoisonError::into_inner);
+        self.sleepers.fetch_add(1, SeqCst);
+        let number = self.open.load(SeqCst);
+        if number == 0 || number == last {
+            // `run` stores `open` before it looks for sleepers, and we counted ourselves before
+            // looking at `open`: one of us sees the other, so no alarm is missed.
+            drop(self.alarm.wait(bed).unwrap_or_else(PoisonError::into_inner));
+        } else {
+            drop(bed);
+        }
+        self.sleepers.fetch_sub(1, SeqCst);
+    }
+}
+
+/// The most threads that get a share of their own; more share the last ones' runs.
+const MAX_SHARES: usize = 64;
+
+/// A phase's tasks cut into contiguous runs, one per thread: thread `s` works through run `s`
+/// front to back, then takes what is left of the others' runs from their backs.
+///
+/// Products of the same shapes cut their tasks the same way every step, so on an undisturbed
+/// machine each thread computes the same rows of a weight matrix in the forward pass and in its
+/// update, step after step, and finds them in its own L2 cache (a core reads another core's
+/// cache lines at a fraction of the speed of its own). A thread that falls behind (another
+/// program took its core) has the end of its run finished by the others, which take from the
+/// back so that it keeps the front; which thread runs a task never changes the result.
+struct Shares {
+    /// Each run's unclaimed tasks, `front..back`, packed as `front << 32 | back`.
+    runs: [CachePadded<AtomicU64>; MAX_SHARES],
+    /// Runs in the open phase.
+    count: AtomicUsize,
+}
+
+/// A value alone on its cache line(s), so that threads claiming from different runs do not
+/// contend for one line.
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+impl Shares {
+    fn new() -> Shares {
+        Shares {
+            runs: std::array::from_fn(|_| CachePadded(AtomicU64::new(0))),
+            count: AtomicUsize::new(0),
+        }
+    }
+
+    /// Cuts `tasks` tasks into runs for `threads` threads (at most [`MAX_SHARES`] runs).
+    ///
+    /// # Panics
+    /// If `tasks` does not fit 32 bits.
+    fn deal(&self, tasks: usize, threads: usize) {
+        let tasks = u64::try_from(tasks)
+            .ok()
+            .filter(|&tasks| tasks <= u64::from(u32::MAX))
+            .expect("a phase has fewer than 2^32 tasks");
+        let count = threads.clamp(1, MAX_SHARES);
+        for (run, slot) in self.runs[..count].iter().enumerate() {
+            let (run, runs) = (run as u64, count as u64);
+            slot.0.store(
+                ((run * tasks / runs) << 32) | ((run + 1) * tasks / runs),
+                SeqCst,
+            );
+        }
+        self.count.store(count, SeqCst);
+    }
+
+    /// The next task for the thread with share `own`: the front of its own run, else the back
+    /// of another's.
+    fn claim(&self, own: usize) -> Option<usize> {
+        let count = self.count.load(SeqCst);
+        let own = own % count;
+        let take = |run: usize, from_front: bool| {
+            self.runs[run]
+                .0
+                .fetch_update(SeqCst, SeqCst, |packed| {
+                    let (front, back) = (packed >> 32, packed & u64::from(u32::MAX));
+                    match (front < back, from_front) {
+                        (false, _) => None,
+                        (true, true) => Some(((front + 1) << 32) | back),
+                        (true, false) => Some((front << 32) | (back - 1)),
+                    }
+                })
+                .ok()
+                .map(|packed| {
+                    let (front, back) = (packed >> 32, packed & u64::from(u32::MAX));
+                    (if from_front { front } else { back - 1 }) as usize
+                })
+        };
+        take(own, true).or_else(|| {
+            (1..count)
+                .map(|offset| (own + offset) % count)
+                .find_map(|run| take(run, false))
+        })
+    }
+
+    /// Leaves nothing to claim (after a task panicked).
+    fn close(&self) {
+        for slot in &self.runs[..self.count.load(SeqCst)] {
+            slot.0.store(0, SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn every_task_runs_once_for_any_thread_count() {
+        for threads in [1, 2, 3, 8] {
+            pool(threads).install(|| {
+                for tasks in [0, 1, 2, 5, 100] {
+                    let runs: Vec<AtomicU32> = (0..tasks).map(|_| AtomicU32::new(0)).collect();
+                    for_each(tasks, |i| {
+                        runs[i].fetch_add(1, SeqCst);
+                    });
+                    assert!(
+                        runs.iter().all(|r| r.load(SeqCst) == 1),
+                        "{threads} threads"
+                    );
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn chunks_cover_the_slice() {
+        pool(2).install(|| {
+            let mut data = vec![0usize; 1000];
+            for_each_chunk_mut(&mut data, 64, |index, piece| {
+                for (offset, value) in piece.iter_mut().enumerate() {
+                    *value = index * 64 + offset;
+                }
+            });
+            assert!(data.iter().enumerate().all(|(i, &v)| i == v));
+        });
+    }
+
+    #[test]
+    fn nested_phases_run_on_the_calling_thread() {
+        pool(2).install(|| {
+            let inner_threads = AtomicUsize::new(0);
+            for_each(4, |_| {
+                inner_threads.fetch_max(threads(), SeqCst);
+                for_each(3, |_| {});
+            });
+            assert_eq!(inner_threads.load(SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn phases_from_many_threads_at_once_all_complete() {
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    pool(2).install(|| {
+                        for _ in 0..200 {
+                            let sum = AtomicUsize::new(0);
+                            for_each(16, |i| {
+                                sum.fetch_add(i, SeqCst);
+                            });
+                            assert_eq!(sum.load(SeqCst), 120);
+                        }
+                    })
+                })
+            })
+            .collect();
+        for caller in callers {
+            caller.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_panicking_task_reaches_the_caller_and_the_team_goes_on() {
+        pool(2).install(|| {
+            let outcome = panic::catch_unwind(|| {
+                for_each(64, |i| {
+                    if i == 37 {
+                        panic!("task 37 failed");
+                    }
+                })
+            });
+            let payload = outcome.expect_err("the panic is raised again");
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"task 37 failed"));
+            let count = AtomicUsize::new(0);
+            for_each(10, |_| {
+                count.fetch_add(1, SeqCst);
+            });
+            assert_eq!(count.load(SeqCst), 10);
+        });
+    }
+
+    #[test]
+    fn helpers_that_fell_asleep_are_woken() {
+        pool(2).install(|| {
+            for _ in 0..3 {
+                std::thread::sleep(SPIN * 4);
+                let count = AtomicUsize::new(0);
+                for_each(8, |_| {
+                    count.fetch_add(1, SeqCst);
+                });
+                assert_eq!(count.load(SeqCst), 8);
+            }
+        });
+    }
+}
