@@ -10,6 +10,7 @@
 mod bench;
 mod epoch;
 mod fetch_data;
+mod peak_share;
 
 use clap::{Parser, Subcommand};
 
