@@ -20,10 +20,20 @@
 //! matrixmultiply's `threading` and `avx512`; this bench then pins `MATMUL_NUM_THREADS=1` so that
 //! `dot` stays single-threaded (its AVX-512 kernel cannot be turned off at run time).
 //!
+//! The group `step_product_1thread` times the same eight products as one training step runs them
+//! (ids `step_product_1thread/<form>_<shape>`), on a rayon pool of one thread: the weight
+//! gradients in the form fused with the optimizer's step (`matmul_at_b_update_into` with an SGD
+//! update, ids `weight_gradient_sgd_update_...`), since that is what a step runs. Before any
+//! benchmark, the bench measures one core's FMA peak (`benches/peak/mod.rs`), prints it, and,
+//! when `LENGTH_BENCH_PEAK` names a file, writes it there as `path<TAB>chains<TAB>GFLOP/s`;
+//! `cargo xtask bench` then prints each one-thread product's share of that peak. The filter
+//! `step_product` runs only those (`cargo xtask bench step_product --quick`).
+//!
 //! LENGTH runs on rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise) with
 //! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
 //! the bench writes one line there stating both (`cargo xtask bench` prints it under the table).
 
+mod peak;
 mod products;
 
 use std::hint::black_box;
@@ -32,7 +42,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use length::tensor::ndarray::{ArrayView2, ArrayViewMut2};
 use length::tensor::{kernel_path, relu_backward_into, relu_into};
-use products::{Contenders, matrix};
+use products::{Contenders, cases, matrix};
 
 /// ndarray's `dot` as its users call it: allocating the result, which `c` is not.
 fn ndarray_dot(a: ArrayView2<f32>, b: ArrayView2<f32>, _c: ArrayViewMut2<f32>) {
@@ -77,6 +87,52 @@ fn relu(c: &mut Criterion, rows: usize, cols: usize) {
     group.finish();
 }
 
+/// The products of one training step as the step runs them (see [`products::Case::length_in_step`]),
+/// each on a rayon pool of one thread: what one core achieves, for the share of its peak.
+fn step_products_one_thread(c: &mut Criterion) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a rayon pool of one thread");
+    let mut group = c.benchmark_group("step_product_1thread");
+    for case in cases() {
+        let mut out = case.output();
+        group.throughput(Throughput::Elements(case.flops() as u64));
+        group.bench_function(case.step_name(), |bench| {
+            pool.install(|| bench.iter(|| case.length_in_step(black_box(out.view_mut()))))
+        });
+    }
+    group.finish();
+}
+
+/// Measures one core's FMA peak, prints it, and writes it to the file `LENGTH_BENCH_PEAK` names,
+/// if any. Under `cargo test` (no `--bench`), one short repetition only checks that it runs.
+fn fma_peak() {
+    let benchmarking = std::env::args().any(|arg| arg == "--bench");
+    let peak = if benchmarking {
+        peak::measure(Duration::from_millis(80), 7)
+    } else {
+        peak::measure(Duration::from_millis(1), 1)
+    };
+    println!(
+        "one core's FMA peak ({}, {} chains): {:.1} GFLOP/s",
+        peak.path,
+        peak::CHAINS,
+        peak.gflop_per_second
+    );
+    if let Some(path) = std::env::var_os("LENGTH_BENCH_PEAK") {
+        let line = format!(
+            "{}\t{}\t{:.3}\n",
+            peak.path,
+            peak::CHAINS,
+            peak.gflop_per_second
+        );
+        if let Err(error) = std::fs::write(&path, line) {
+            eprintln!("kernels bench: could not write LENGTH_BENCH_PEAK: {error}");
+        }
+    }
+}
+
 /// The line `cargo xtask bench` prints under its table: the kernel path and the thread count.
 fn environment_line() -> String {
     format!(
@@ -96,6 +152,7 @@ fn main() {
     {
         eprintln!("kernels bench: could not write LENGTH_BENCH_INFO: {error}");
     }
+    fma_peak();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
@@ -109,5 +166,6 @@ fn main() {
     contenders.bench(&mut c);
     relu(&mut c, 64, 512);
     relu(&mut c, 1024, 1024);
+    step_products_one_thread(&mut c);
     c.final_summary();
 }

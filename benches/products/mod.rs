@@ -12,7 +12,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use length_tensor::{matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into};
+use length_tensor::{matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, matmul_at_b_update_into};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 /// An implementation of `c = a · b` to measure next to LENGTH's, for any strides of `a` and `b`.
@@ -100,6 +100,46 @@ impl Case {
             ),
             Form::InputGradient => matmul_a_b_into(self.lhs.view(), self.rhs.view(), out),
             Form::WeightGradient => matmul_at_b_into(self.lhs.view(), self.rhs.view(), out),
+        }
+    }
+}
+
+/// The learning rate of the SGD step fused into the weight gradients of [`Case::length_in_step`]:
+/// that of the SGD epoch.
+const SGD_LEARNING_RATE: f32 = 0.1;
+
+impl Case {
+    /// The product as a training step runs it, into `out`: a weight gradient fused with an SGD
+    /// step on the weights `out` (`matmul_at_b_update_into`, as `FullyConnected` runs it with
+    /// an element-wise optimizer; the gradient is never stored); the other forms as
+    /// [`Case::length`].
+    #[allow(dead_code)] // only the kernels bench runs the step's forms
+    pub fn length_in_step(&self, out: ArrayViewMut2<f32>) {
+        match self.form {
+            Form::WeightGradient => matmul_at_b_update_into(
+                self.lhs.view(),
+                self.rhs.view(),
+                out,
+                &|_, _, weights, gradient| {
+                    for (weight, gradient) in weights.iter_mut().zip(gradient) {
+                        *weight -= SGD_LEARNING_RATE * gradient;
+                    }
+                },
+            ),
+            Form::Forward | Form::InputGradient => self.length(out),
+        }
+    }
+
+    /// The name of [`Case::length_in_step`]'s product: the group name, with `_sgd_update` after
+    /// `weight_gradient` for the fused form.
+    #[allow(dead_code)] // as for `length_in_step`
+    pub fn step_name(&self) -> String {
+        match self.form {
+            Form::WeightGradient => {
+                self.name
+                    .replacen("weight_gradient", "weight_gradient_sgd_update", 1)
+            }
+            Form::Forward | Form::InputGradient => self.name.clone(),
         }
     }
 }

@@ -19,6 +19,13 @@
 //! faster. Matrix-multiply throughput counts 2·m·n·k flops; ReLU throughput counts bytes read
 //! plus written. Under the table: the kernel path and thread count LENGTH ran with.
 //!
+//! Last, the kernels bench's one-core measurements (see [`crate::peak_share`]): one core's FMA
+//! peak, measured in the same bench process, and the training step's eight products timed on one
+//! thread (the group `step_product_1thread`, the weight gradients fused with an SGD update), each
+//! with its GFLOP/s and share of the peak, and the step's products together. `--kernels-only`
+//! includes them; `cargo xtask bench step_product --quick` runs only them (the peers bench then
+//! matches nothing).
+//!
 //! Then, unless `--kernels-only`, a filter or `--report-only` is given, it times whole training
 //! epochs with SGD and Adam, as `cargo xtask bench-epoch` does (see [`crate::epoch`]), and prints
 //! their table too.
@@ -33,7 +40,8 @@ use serde_json::Value;
 /// Options of `cargo xtask bench`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Only run (and report) benchmarks whose id contains this text, e.g. `forward` or `relu`.
+    /// Only run (and report) benchmarks whose id contains this text, e.g. `forward`, `relu`, or
+    /// `step_product` (only the one-core block: the FMA peak and the step on one thread).
     filter: Option<String>,
     /// Criterion's quick mode: fewer samples, rougher numbers, much faster.
     #[arg(long)]
@@ -89,6 +97,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let criterion_dir = metadata.target_directory.join("criterion");
     let info_file = criterion_dir.join(INFO_FILE);
     let interleaved_file = criterion_dir.join(INTERLEAVED_FILE);
+    let peak_file = criterion_dir.join(crate::peak_share::PEAK_FILE);
     if !args.report_only {
         std::fs::create_dir_all(&criterion_dir)
             .with_context(|| format!("creating {}", criterion_dir.display()))?;
@@ -98,6 +107,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .current_dir(&metadata.workspace_root)
                 .env("LENGTH_BENCH_INFO", &info_file)
                 .env("LENGTH_BENCH_INTERLEAVED", &interleaved_file)
+                .env("LENGTH_BENCH_PEAK", &peak_file)
                 .args(["bench", "-p", package, "--bench", bench, "--"]);
             if let Some(filter) = &args.filter {
                 command.arg(filter);
@@ -134,6 +144,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!();
         print_interleaved(&interleaved);
     }
+    let peak = std::fs::read_to_string(&peak_file).ok();
+    crate::peak_share::print(&results, peak.as_deref());
     if args.kernels_only || args.report_only || args.filter.is_some() {
         return Ok(());
     }
@@ -174,17 +186,17 @@ fn workspace_metadata(cargo: &str) -> anyhow::Result<Metadata> {
 }
 
 /// One benchmark's saved result.
-struct BenchResult {
-    group: String,
-    implementation: String,
-    full_id: String,
-    median_ns: f64,
-    throughput: Option<Throughput>,
+pub(crate) struct BenchResult {
+    pub(crate) group: String,
+    pub(crate) implementation: String,
+    pub(crate) full_id: String,
+    pub(crate) median_ns: f64,
+    pub(crate) throughput: Option<Throughput>,
 }
 
 /// Work done per iteration, as declared to criterion.
 #[derive(Clone, Copy)]
-enum Throughput {
+pub(crate) enum Throughput {
     /// Floating-point operations (declared as criterion "elements").
     Flops(f64),
     Bytes(f64),
@@ -284,6 +296,10 @@ fn print_table(results: &[BenchResult]) {
             });
         }
         rows.push(row);
+    }
+    if rows.len() == 1 {
+        // Only groups without a LENGTH-vs-reference row, e.g. the filter `step_product`.
+        return;
     }
     print_rows(&rows);
     println!();

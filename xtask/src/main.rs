@@ -3,12 +3,14 @@
 //! - `cargo xtask fetch-data`: fill the data directory with MNIST and Fashion-MNIST
 //!   (see [`fetch_data`](mod@fetch_data)).
 //! - `cargo xtask bench`: run the kernel benchmarks and print one table (see [`bench`](mod@bench)).
-//! - `cargo xtask bench-epoch`: time whole MNIST training epochs of `length train`, SGD and Adam
+//! - `cargo xtask bench-epoch`: time whole MNIST training epochs of `length train`, SGD and Adam,
+//!   optionally next to the JAX peer with the same optimizers
 //!   (see [`epoch`]).
 
 mod bench;
 mod epoch;
 mod fetch_data;
+mod peak_share;
 
 use clap::{Parser, Subcommand};
 
