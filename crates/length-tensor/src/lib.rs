@@ -54,11 +54,11 @@
 //! | kernel | work | parallelism |
 //! | --- | --- | --- |
 //! | [`matmul_a_bt`], [`matmul_a_b`], [`matmul_at_b`] (and `_into`) | O(m·n·k) | output tiles, from 2²⁰ flops |
-//! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁴ elements |
+//! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁶ elements |
 //! | [`relu`], [`relu_into`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹², from 2¹⁴ elements |
 //! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
 //! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
-//! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁴ elements |
+//! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁶ elements |
 //! | [`update_pass`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
 //!
 //! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a

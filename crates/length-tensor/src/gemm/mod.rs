@@ -52,6 +52,7 @@ mod layout;
 mod narrow;
 mod pack;
 mod plan;
+mod split_k;
 mod workspace;
 
 pub(crate) use epilogue::Output;
@@ -104,6 +105,22 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
         return;
     }
     let path = kernel::kernel_path();
+    if split_k::applies(a, b, c, output) {
+        split_k::gemm(path, a, b, c, bias);
+        return;
+    }
+    gemm_on_path(path, a, b, c, bias, output);
+}
+
+/// [`gemm_with`] for `k > 0` on kernel path `path`, without splitting k.
+fn gemm_on_path(
+    path: KernelPath,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    bias: Option<&[f32]>,
+    output: Output,
+) {
     if narrow::applies(a, b, c) {
         narrow::gemm(path, a, b, c, bias, output);
         return;

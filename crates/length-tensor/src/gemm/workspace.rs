@@ -13,6 +13,7 @@ const ALIGN: usize = 16;
 thread_local! {
     static SHARED: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static TASK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static PARTIAL: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
 /// Which of a thread's two buffers: a GEMM's calling thread may also run one of its tasks.
@@ -22,6 +23,8 @@ pub(crate) enum Slot {
     Shared,
     /// The panel one task packs for itself (on the worker thread).
     Task,
+    /// The second half's partial product of a product with k split in two (`split_k`).
+    Partial,
 }
 
 impl Slot {
@@ -29,6 +32,7 @@ impl Slot {
         match self {
             Slot::Shared => SHARED.with(f),
             Slot::Task => TASK.with(f),
+            Slot::Partial => PARTIAL.with(f),
         }
     }
 }

@@ -1,0 +1,137 @@
+//! A layer's input gradient `g · W` with k, the layer's outputs, cut in two halves that two
+//! threads compute side by side, each from its own rows of W:
+//!
+//! ```text
+//! C = A[:, ..h] · B[..h, :]  +  A[:, h..] · B[h.., :]        (B = W: one row per output unit)
+//!     └──── task 0: into C ──┘     └─── task 1: into P ───┘
+//! then C += P                                                (parallel over rows of C)
+//! ```
+//!
+//! Why: a step uses W three times. The forward pass (`x · Wᵀ`) and the update (`W -= η gᵀ · x`)
+//! split W between threads by rows, and the kernels' team gives each thread the same rows every
+//! step ([`crate::team`]), so they stay in that core's cache. Split by columns, as the other
+//! products split their output, `g · W` would make each core read half of the other core's rows
+//! every step, and the update would then have to take them back: on the 784-512-512-10 MLP, one
+//! megabyte between two caches per step. Split along k, each half reads exactly the rows of W that
+//! the same thread updates.
+//!
+//! **Determinism.** The split is fixed by the shapes (always two halves, whatever the number of
+//! threads), each half is an ordinary product, and `C + P` is added in the same order on any
+//! thread: the result is bit-identical for 1, 2 or 16 threads. It differs in the last bits from
+//! one unsplit sum over k, as any other blocking would.
+
+use super::layout::{MatMut, MatRef};
+use super::workspace::{Slot, Workspace};
+use super::{Output, gemm_on_path};
+use crate::kernel::KernelPath;
+use crate::team;
+
+/// The shortest k worth splitting: each half then still has 256 multiply-adds per element.
+const SPLIT_K_MIN: usize = 512;
+
+/// The most rows of C (samples in a batch) for which k is split: beyond it, the two halves'
+/// partial products would be more memory traffic than the rows of W they keep in place.
+const SPLIT_K_MAX_ROWS: usize = 256;
+
+/// Whether `c = a · b` is a layer's input gradient worth computing in two halves of k: a stored
+/// product (not an update), B read along its rows (W itself, not a transposed view), C's rows
+/// contiguous, few rows of C and a long k.
+pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut, output: Output) -> bool {
+    output.is_store()
+        && b.cs == 1
+        && b.rs > 0
+        && c.cs == 1
+        && c.rows <= SPLIT_K_MAX_ROWS
+        && a.cols >= SPLIT_K_MIN
+}
+
+/// `c = a · b (+ bias)` as two half-k products side by side, then their sum.
+pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
+    let (m, n, k) = (c.rows, c.cols, a.cols);
+    let half = k / 2;
+    let mut partial = Workspace::take(Slot::Partial, m * n);
+    let p = MatMut {
+        ptr: partial.as_mut_slice().as_mut_ptr(),
+        rows: m,
+        cols: n,
+        rs: n as isize,
+        cs: 1,
+    };
+    let halves = [(0, half, c, bias), (half, k - half, p, None)];
+    team::for_each(2, |task| {
+        let (k0, len, target, bias) = halves[task];
+        let a_half = MatRef {
+            ptr: a.at(0, k0),
+            cols: len,
+            ..a
+        };
+        let b_half = MatRef {
+            ptr: b.at(k0, 0),
+            rows: len,
+            ..b
+        };
+        gemm_on_path(path, a_half, b_half, target, bias, Output::Store);
+    });
+    let partial = &*partial.as_mut_slice();
+    team::for_each(m, |i| {
+        // SAFETY: row i of C is inside C, which the caller borrows exclusively, and each task
+        // writes a different row.
+        let row = unsafe { std::slice::from_raw_parts_mut(c.at(i, 0), n) };
+        for (value, &addend) in row.iter_mut().zip(&partial[i * n..(i + 1) * n]) {
+            *value += addend;
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::supported_kernel_paths;
+    use ndarray::Array2;
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_input_gradient_is_split_and_the_forward_product_is_not() {
+        let g = Array2::<f32>::zeros((64, 512));
+        let w = Array2::<f32>::zeros((512, 512));
+        let mut out = Array2::<f32>::zeros((64, 512));
+        let (a, b) = (MatRef::from_view(&g.view()), MatRef::from_view(&w.view()));
+        let c = MatMut::from_view(&mut out.view_mut());
+        assert!(applies(a, b, c, Output::Store));
+        // x · Wᵀ reads W along its columns: the forward pass keeps its split by rows of W.
+        assert!(!applies(a, b.t(), c, Output::Store));
+        // A short k is not worth two halves.
+        let short = MatRef { cols: 256, ..a };
+        assert!(!applies(short, MatRef { rows: 256, ..b }, c, Output::Store));
+    }
+
+    #[test]
+    fn split_products_match_the_reference_and_any_thread_count() {
+        for (m, n, k) in [(64, 512, 512), (3, 20, 515), (64, 10, 600)] {
+            let a = Array2::from_shape_fn((m, k), |(i, p)| ((i * 7 + p * 3) % 11) as f32 - 5.0);
+            let b = Array2::from_shape_fn((k, n), |(p, j)| ((j * 5 + p) % 13) as f32 * 0.25 - 1.5);
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.5).collect();
+            for path in supported_kernel_paths() {
+                let mut results = Vec::new();
+                for threads in [1, 2, 3] {
+                    let mut out = Array2::<f32>::zeros((m, n));
+                    let c = MatMut::from_view(&mut out.view_mut());
+                    let (a, b) = (MatRef::from_view(&a.view()), MatRef::from_view(&b.view()));
+                    assert!(applies(a, b, c, Output::Store));
+                    pool(threads).install(|| gemm(path, a, b, c, Some(&bias)));
+                    results.push(out);
+                }
+                let expected = a.dot(&b) + &ndarray::Array1::from(bias.clone());
+                // Small integers and quarters: every product and partial sum is exact in f32.
+                assert_eq!(results[0], expected, "{path} ({m}, {n}, {k})");
+                assert!(results.iter().all(|r| *r == results[0]), "{path}");
+            }
+        }
+    }
+}
