@@ -3,7 +3,7 @@
 //!
 //! A pixel byte `v` becomes `v / 255 · scale` (or `v` itself when `scale` is `None`), computed
 //! for a whole image at a time in a loop the compiler vectorises (a 256-entry table would cost a
-//! lookup per pixel, which does not vectorise: 46 µs of a 64-image batch against a few). Labels are
+//! lookup per pixel, which does not vectorise), with the next images fetched ahead. Labels are
 //! served both as `u32` (what the loss functions take, [`length_tensor::Labels`]) and as the
 //! original `u8`.
 //!
@@ -71,6 +71,23 @@ impl BatchConfig {
         }
         Ok(())
     }
+}
+
+/// How many images ahead of the one being converted are fetched (13 cache lines each).
+const PREFETCH_AHEAD: usize = 4;
+
+/// Hints that `bytes` will be read soon. In a shuffled epoch each image lies somewhere else in
+/// the 47 MB of the training set, so converting a batch waits for memory: fetching four images
+/// ahead took a batch of 64 from 36-37 µs to 27-35 µs (one thread, AVX-512 machine).
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    for line in bytes.chunks(64) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch is a hint that never faults; the address is inside `bytes`.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// Converts one image's pixel bytes into `f32`: `v / 255 · scale`, or `v` without a scale.
@@ -229,7 +246,13 @@ impl<'a> Batches<'a> {
             None => position,
         };
         let first = self.next;
+        for k in 0..PREFETCH_AHEAD.min(size) {
+            prefetch(self.samples.image(sample_index(first + k)));
+        }
         for (k, image) in self.images.chunks_exact_mut(image_len.max(1)).enumerate() {
+            if k + PREFETCH_AHEAD < size {
+                prefetch(self.samples.image(sample_index(first + k + PREFETCH_AHEAD)));
+            }
             convert_pixels(
                 self.samples.image(sample_index(first + k)),
                 self.scale,
