@@ -11,10 +11,13 @@
 //!   [`SPIN`] (with the CPU's pause hint), which covers the gaps inside a step and between
 //!   steps; only a longer gap (an evaluation, the end of training) puts it to sleep, and the next
 //!   phase then wakes it through a condition variable.
-//! - **Tasks are claimed from one counter.** The caller publishes the phase (a closure over task
-//!   indices and the number of tasks), then claims tasks itself; helpers claim the rest. Nobody
-//!   is handed a fixed share, so a helper descheduled by another program delays at most the task
-//!   it holds.
+//! - **Each thread has its share, and the same one every step.** The caller publishes the phase
+//!   (a closure over task indices and the number of tasks) cut into one contiguous run of tasks
+//!   per thread ([`Shares`]), then works through its own run; so does each helper. A product of
+//!   the same shapes is cut the same way every step, so each core computes the same rows of a
+//!   weight matrix step after step and finds them in its own cache. A thread done early takes
+//!   what is left of the others' runs from their backs, so a helper descheduled by another
+//!   program delays at most the task it holds.
 //! - **The caller waits by spinning** for the helpers' last tasks, which are short.
 //!
 //! How many threads a phase uses is rayon's: [`threads`] is `rayon::current_num_threads()` of
