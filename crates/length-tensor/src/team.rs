@@ -415,17 +415,20 @@ impl Shares {
     }
 }
 
+/// A rayon pool of `threads` threads: the tests run the kernels in one with 1, 2 or more.
+#[cfg(test)]
+pub(crate) fn test_pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a rayon pool")
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_pool as pool;
     use super::*;
     use std::sync::atomic::AtomicU32;
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-    }
 
     #[test]
     fn every_task_runs_once_for_any_thread_count() {

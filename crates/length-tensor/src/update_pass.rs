@@ -241,14 +241,8 @@ unsafe fn with_avx2(pass: impl FnOnce()) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::team::test_pool as pool;
     use ndarray::{Array2, ArrayD, ShapeBuilder};
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a rayon pool")
-    }
 
     /// A deterministic, irregular array of `len` values in [-1, 1).
     fn wiggle(len: usize, seed: u32) -> ArrayD<f32> {

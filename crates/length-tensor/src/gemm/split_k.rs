@@ -87,14 +87,8 @@ pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Opti
 mod tests {
     use super::*;
     use crate::kernel::supported_kernel_paths;
+    use crate::team::test_pool as pool;
     use ndarray::Array2;
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-    }
 
     #[test]
     fn the_input_gradient_is_split_and_the_forward_product_is_not() {
