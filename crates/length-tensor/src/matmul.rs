@@ -130,8 +130,10 @@ pub fn matmul_a_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 
 /// `out = a · b`, writing into a caller-provided (m, n) buffer.
 ///
-/// O(m·n·k), parallel over output tiles; no allocation once this thread's packing buffer has
-/// grown to the shape.
+/// O(m·n·k), parallel over output tiles; no allocation once this thread's packing buffers have
+/// grown to the shape. This is a layer's input gradient `g · W`: with few rows (a batch) and a
+/// long k, k is cut into two fixed halves computed side by side, each from the rows of `W` its
+/// thread also updates, and their sum is the result (the same bits for any number of threads).
 ///
 /// # Panics
 /// If the inner dimensions differ or `out` is not (m, n); the message names the shapes.
@@ -150,11 +152,10 @@ pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVie
         out.shape(),
         (a.nrows(), b.ncols())
     );
-    gemm::gemm(
+    gemm::gemm_a_b(
         MatRef::from_view(&a),
         MatRef::from_view(&b),
         MatMut::from_view(&mut out),
-        None,
     );
 }
 

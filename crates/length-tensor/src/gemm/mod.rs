@@ -104,12 +104,18 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
         }
         return;
     }
-    let path = kernel::kernel_path();
-    if split_k::applies(a, b, c, output) {
-        split_k::gemm(path, a, b, c, bias);
-        return;
+    gemm_on_path(kernel::kernel_path(), a, b, c, bias, output);
+}
+
+/// `c = a · b` for the public `a · b` form, a layer's input gradient: with k in two halves side
+/// by side when [`split_k::applies`]. The other forms never split k: the weight gradient's stored
+/// product keeps the bits of its fused update, which cannot be split.
+pub(crate) fn gemm_a_b(a: MatRef, b: MatRef, c: MatMut) {
+    if c.rows > 0 && c.cols > 0 && split_k::applies(a, b, c) {
+        split_k::gemm(kernel::kernel_path(), a, b, c, None);
+    } else {
+        gemm(a, b, c, None);
     }
-    gemm_on_path(path, a, b, c, bias, output);
 }
 
 /// [`gemm_with`] for `k > 0` on kernel path `path`, without splitting k.

@@ -33,16 +33,10 @@ const SPLIT_K_MIN: usize = 512;
 /// partial products would be more memory traffic than the rows of W they keep in place.
 const SPLIT_K_MAX_ROWS: usize = 256;
 
-/// Whether `c = a · b` is a layer's input gradient worth computing in two halves of k: a stored
-/// product (not an update), B read along its rows (W itself, not a transposed view), C's rows
-/// contiguous, few rows of C and a long k.
-pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut, output: Output) -> bool {
-    output.is_store()
-        && b.cs == 1
-        && b.rs > 0
-        && c.cs == 1
-        && c.rows <= SPLIT_K_MAX_ROWS
-        && a.cols >= SPLIT_K_MIN
+/// Whether the input gradient `c = a · b` is worth computing in two halves of k: B read along
+/// its rows (W itself), C's rows contiguous, few rows of C and a long k.
+pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut) -> bool {
+    b.cs == 1 && b.rs > 0 && c.cs == 1 && c.rows <= SPLIT_K_MAX_ROWS && a.cols >= SPLIT_K_MIN
 }
 
 /// `c = a · b (+ bias)` as two half-k products side by side, then their sum.
@@ -97,12 +91,12 @@ mod tests {
         let mut out = Array2::<f32>::zeros((64, 512));
         let (a, b) = (MatRef::from_view(&g.view()), MatRef::from_view(&w.view()));
         let c = MatMut::from_view(&mut out.view_mut());
-        assert!(applies(a, b, c, Output::Store));
+        assert!(applies(a, b, c));
         // x · Wᵀ reads W along its columns: the forward pass keeps its split by rows of W.
-        assert!(!applies(a, b.t(), c, Output::Store));
+        assert!(!applies(a, b.t(), c));
         // A short k is not worth two halves.
         let short = MatRef { cols: 256, ..a };
-        assert!(!applies(short, MatRef { rows: 256, ..b }, c, Output::Store));
+        assert!(!applies(short, MatRef { rows: 256, ..b }, c));
     }
 
     #[test]
@@ -117,7 +111,7 @@ mod tests {
                     let mut out = Array2::<f32>::zeros((m, n));
                     let c = MatMut::from_view(&mut out.view_mut());
                     let (a, b) = (MatRef::from_view(&a.view()), MatRef::from_view(&b.view()));
-                    assert!(applies(a, b, c, Output::Store));
+                    assert!(applies(a, b, c));
                     pool(threads).install(|| gemm(path, a, b, c, Some(&bias)));
                     results.push(out);
                 }
