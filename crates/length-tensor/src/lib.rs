@@ -75,10 +75,12 @@
 //!
 //! ## Determinism
 //!
-//! Threads only ever split the *output*: the matrix multiplies never split the k sum between
-//! threads, and every output element is accumulated in the same order (fixed k blocks, k
-//! increasing) however the tiles are shared out. Reductions give each column or row to one
-//! thread. So on a given kernel path, results are bit-identical for 1, 2 or 16 threads.
+//! Threads only ever split the *output*, or a sum cut by the shapes alone: every output element
+//! is accumulated in the same order (fixed k blocks, k increasing) however the tiles are shared
+//! out, and the one product that cuts k, the input gradient `a · b` with a long k, always cuts it
+//! into the same two halves and adds them in the same order, on one thread or many. Reductions
+//! give each column or row to one thread. So on a given kernel path, results are bit-identical
+//! for 1, 2 or 16 threads.
 //! Different paths (FMA versus separate multiply and add, different blockings) may differ in
 //! the last bits.
 //!
