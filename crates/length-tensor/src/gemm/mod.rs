@@ -39,9 +39,10 @@
 //!   vectors along the batch and W read in place, rather than transposing all of W.
 //! - **Complexity.** O(m·n·k) multiply-adds, plus O(k·n) copies to pack B (once per band of rows)
 //!   and, when A's rows are strided, O(m·k) to pack A.
-//! - **Parallelism.** Tiles are split into tasks for the kernels' threads ([`crate::team`]) when the product has at least
-//!   [`plan::PARALLEL_MIN_FLOPS`] flops; the k loop is never split between threads (the input gradient's two fixed halves of k,
-//!   [`split_k`], are two products of their own).
+//! - **Parallelism.** Tiles are split into tasks for the kernels' threads ([`crate::team`]) when
+//!   the product has at least [`plan::PARALLEL_MIN_FLOPS`] flops; the k loop is never split
+//!   between threads (the input gradient's two fixed halves of k, [`split_k`], are two products
+//!   of their own).
 //! - **Determinism.** Each element of C is accumulated by one microkernel call per k block, in
 //!   increasing k, starting from the previous block's value (the first block starts from the bias
 //!   or zero). The tiling depends on the shapes, the layouts and the kernel path only, so the
@@ -113,7 +114,7 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
 /// product keeps the bits of its fused update, which cannot be split.
 pub(crate) fn gemm_a_b(a: MatRef, b: MatRef, c: MatMut) {
     if c.rows > 0 && c.cols > 0 && split_k::applies(a, b, c) {
-        split_k::gemm(kernel::kernel_path(), a, b, c, None);
+        split_k::gemm(kernel::kernel_path(), a, b, c);
     } else {
         gemm(a, b, c, None);
     }

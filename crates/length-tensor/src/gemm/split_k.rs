@@ -39,8 +39,8 @@ pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut) -> bool {
     b.cs == 1 && b.rs > 0 && c.cs == 1 && c.rows <= SPLIT_K_MAX_ROWS && a.cols >= SPLIT_K_MIN
 }
 
-/// `c = a · b (+ bias)` as two half-k products side by side, then their sum.
-pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
+/// `c = a · b` as two half-k products side by side, then their sum.
+pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut) {
     let (m, n, k) = (c.rows, c.cols, a.cols);
     let half = k / 2;
     let mut partial = Workspace::take(Slot::Partial, m * n);
@@ -51,9 +51,9 @@ pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Opti
         rs: n as isize,
         cs: 1,
     };
-    let halves = [(0, half, c, bias), (half, k - half, p, None)];
+    let halves = [(0, half, c), (half, k - half, p)];
     team::for_each(2, |task| {
-        let (k0, len, target, bias) = halves[task];
+        let (k0, len, target) = halves[task];
         let a_half = MatRef {
             ptr: a.at(0, k0),
             cols: len,
@@ -64,7 +64,7 @@ pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, bias: Opti
             rows: len,
             ..b
         };
-        gemm_on_path(path, a_half, b_half, target, bias, Output::Store);
+        gemm_on_path(path, a_half, b_half, target, None, Output::Store);
     });
     let partial = &*partial.as_mut_slice();
     team::for_each(m, |i| {
@@ -104,7 +104,6 @@ mod tests {
         for (m, n, k) in [(64, 512, 512), (3, 20, 515), (64, 10, 600)] {
             let a = Array2::from_shape_fn((m, k), |(i, p)| ((i * 7 + p * 3) % 11) as f32 - 5.0);
             let b = Array2::from_shape_fn((k, n), |(p, j)| ((j * 5 + p) % 13) as f32 * 0.25 - 1.5);
-            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.5).collect();
             for path in supported_kernel_paths() {
                 let mut results = Vec::new();
                 for threads in [1, 2, 3] {
@@ -112,10 +111,10 @@ mod tests {
                     let c = MatMut::from_view(&mut out.view_mut());
                     let (a, b) = (MatRef::from_view(&a.view()), MatRef::from_view(&b.view()));
                     assert!(applies(a, b, c));
-                    pool(threads).install(|| gemm(path, a, b, c, Some(&bias)));
+                    pool(threads).install(|| gemm(path, a, b, c));
                     results.push(out);
                 }
-                let expected = a.dot(&b) + &ndarray::Array1::from(bias.clone());
+                let expected = a.dot(&b);
                 // Small integers and quarters: every product and partial sum is exact in f32.
                 assert_eq!(results[0], expected, "{path} ({m}, {n}, {k})");
                 assert!(results.iter().all(|r| *r == results[0]), "{path}");
