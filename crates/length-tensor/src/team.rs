@@ -138,8 +138,9 @@ struct Phase {
 struct Team {
     /// Held by the thread whose phase is running.
     turn: Mutex<()>,
-    /// The open phase's number, or 0 when none is open. Helpers poll it.
-    open: AtomicU64,
+    /// The open phase's number, or 0 when none is open. Helpers poll it, on a cache line of its
+    /// own that only the caller writes.
+    open: CachePadded<AtomicU64>,
     /// The number the next phase gets.
     next_phase: AtomicU64,
     /// The open phase; written by the caller only while no helper is inside a phase.
@@ -148,8 +149,8 @@ struct Team {
     shares: Shares,
     /// Helpers that may still join the open phase.
     seats: AtomicUsize,
-    /// Helpers inside a phase (joined, or checking whether they may join).
-    active: AtomicUsize,
+    /// Helpers inside a phase (joined, or checking whether they may join), on a line of its own.
+    active: CachePadded<AtomicUsize>,
     /// The first panic of the open phase, raised again by the caller.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     /// Helpers started so far.
@@ -172,12 +173,12 @@ impl Team {
         static TEAM: OnceLock<Team> = OnceLock::new();
         TEAM.get_or_init(|| Team {
             turn: Mutex::new(()),
-            open: AtomicU64::new(0),
+            open: CachePadded(AtomicU64::new(0)),
             next_phase: AtomicU64::new(1),
             phase: UnsafeCell::new(Phase { task: &|_| {} }),
             shares: Shares::new(),
             seats: AtomicUsize::new(0),
-            active: AtomicUsize::new(0),
+            active: CachePadded(AtomicUsize::new(0)),
             panic: Mutex::new(None),
             helpers: Mutex::new(0),
             sleepers: AtomicUsize::new(0),
@@ -213,15 +214,15 @@ impl Team {
         self.shares.deal(tasks, seats + 1);
         self.seats.store(seats, SeqCst);
         let number = self.next_phase.fetch_add(1, SeqCst);
-        self.open.store(number, SeqCst);
+        self.open.0.store(number, SeqCst);
         if self.sleepers.load(SeqCst) > 0 {
             let _bed = self.bed.lock().unwrap_or_else(PoisonError::into_inner);
             self.alarm.notify_all();
         }
         self.work(task, 0);
-        self.open.store(0, SeqCst);
+        self.open.0.store(0, SeqCst);
         let mut polls = 0u32;
-        while self.active.load(SeqCst) > 0 {
+        while self.active.0.load(SeqCst) > 0 {
             polls = polls.saturating_add(1);
             if polls < 1 << 12 {
                 std::hint::spin_loop();
@@ -266,10 +267,10 @@ impl Team {
         loop {
             let number = self.wait_for_phase(last);
             last = number;
-            self.active.fetch_add(1, SeqCst);
+            self.active.0.fetch_add(1, SeqCst);
             // The phase may have closed (and another opened) since we saw its number: join only
             // if it is still the open one; `run` cannot return while we are counted active.
-            if self.open.load(SeqCst) == number
+            if self.open.0.load(SeqCst) == number
                 && let Some(seat) = self.take_seat()
             {
                 // SAFETY: phase `number` is open and we are active, so `phase` is that phase's
@@ -278,7 +279,7 @@ impl Team {
                 // SAFETY: as above: the closure outlives our use of it.
                 self.work(unsafe { &*phase.task }, seat);
             }
-            self.active.fetch_sub(1, SeqCst);
+            self.active.0.fetch_sub(1, SeqCst);
         }
     }
 
@@ -296,7 +297,7 @@ impl Team {
             let started = Instant::now();
             let mut polls = 0u32;
             loop {
-                let number = self.open.load(SeqCst);
+                let number = self.open.0.load(SeqCst);
                 if number != 0 && number != last {
                     return number;
                 }
@@ -314,7 +315,7 @@ impl Team {
     fn sleep_unless_open(&self, last: u64) {
         let bed = self.bed.lock().unwrap_or_else(PoisonError::into_inner);
         self.sleepers.fetch_add(1, SeqCst);
-        let number = self.open.load(SeqCst);
+        let number = self.open.0.load(SeqCst);
         if number == 0 || number == last {
             // `run` stores `open` before it looks for sleepers, and we counted ourselves before
             // looking at `open`: one of us sees the other, so no alarm is missed.
