@@ -66,25 +66,7 @@ impl Model for Counted {
 
 #[test]
 fn a_callers_model_trains_with_the_flags_of_length_train() {
-    let data_dir = length_data::workspace_data_dir();
-    let cli = Cli::try_parse_from([
-        "length",
-        "train",
-        "--num-epochs",
-        "1",
-        "--limit-batches",
-        "3",
-        "--hidden",
-        "16",
-        "--seed",
-        "1",
-        "--data-dir",
-        data_dir.to_str().unwrap(),
-    ])
-    .unwrap();
-    let Command::Train(args) = cli.command else {
-        panic!("parsed as another command");
-    };
+    let args = short_run(&[]);
     let forward_passes = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&forward_passes);
     let mut requested: Option<ModelRequest> = None;

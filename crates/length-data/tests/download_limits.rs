@@ -7,9 +7,20 @@ mod http_server;
 mod tiny_set;
 
 use http_server::{Reply, Server};
-use length_data::fetch::{self, FetchOptions, Progress, Source};
+use length_data::fetch::{self, FetchOptions, FetchPlan, Progress, Source};
 use std::time::{Duration, Instant};
 use tiny_set::*;
+
+/// The tiny set's plan for its images file alone, from `server`, with `options`.
+fn images_only(set: &TinySet, server: &Server, options: FetchOptions) -> FetchPlan {
+    let mut plan = set
+        .plan
+        .clone()
+        .with_sources(vec![Source::Url(server.base_url.clone())])
+        .with_options(options);
+    plan.files.truncate(1);
+    plan
+}
 
 #[test]
 fn a_crawling_host_is_given_up_at_the_low_speed_limit() {
@@ -28,12 +39,7 @@ fn a_crawling_host_is_given_up_at_the_low_speed_limit() {
         low_speed_window: Duration::from_secs(1),
         deadline: None, // derived: a minute and more, so the low-speed limit must act
     };
-    let mut plan = set
-        .plan
-        .clone()
-        .with_sources(vec![Source::Url(server.base_url.clone())])
-        .with_options(options);
-    plan.files.truncate(1);
+    let plan = images_only(&set, &server, options);
     let dir = tempfile::tempdir().unwrap();
 
     let started = Instant::now();
@@ -64,12 +70,7 @@ fn a_silent_host_is_given_up_after_one_window() {
         low_speed_window: Duration::from_secs(1),
         ..FetchOptions::default()
     };
-    let mut plan = set
-        .plan
-        .clone()
-        .with_sources(vec![Source::Url(server.base_url.clone())])
-        .with_options(options);
-    plan.files.truncate(1);
+    let plan = images_only(&set, &server, options);
     let dir = tempfile::tempdir().unwrap();
 
     let started = Instant::now();
@@ -102,12 +103,7 @@ fn a_transfer_past_its_deadline_is_given_up() {
         deadline: Some(Duration::from_secs(1)),
         ..FetchOptions::default()
     };
-    let mut plan = set
-        .plan
-        .clone()
-        .with_sources(vec![Source::Url(server.base_url.clone())])
-        .with_options(options);
-    plan.files.truncate(1);
+    let plan = images_only(&set, &server, options);
     let dir = tempfile::tempdir().unwrap();
 
     let started = Instant::now();
@@ -128,11 +124,7 @@ fn a_transfer_past_its_deadline_is_given_up() {
 fn an_endless_body_is_cut_at_twice_the_size_plus_a_mebibyte() {
     let set = tiny_set();
     let server = Server::start(vec![(IMAGES.to_string(), Reply::Endless)]);
-    let mut plan = set
-        .plan
-        .clone()
-        .with_sources(vec![Source::Url(server.base_url.clone())]);
-    plan.files.truncate(1);
+    let plan = images_only(&set, &server, FetchOptions::default());
     let size = plan.files[0].size;
     let dir = tempfile::tempdir().unwrap();
 
