@@ -26,8 +26,11 @@
 //! update, ids `weight_gradient_sgd_update_...`), since that is what a step runs. Before any
 //! benchmark, the bench measures one core's FMA peak (`benches/peak/mod.rs`), prints it, and,
 //! when `LENGTH_BENCH_PEAK` names a file, writes it there as `path<TAB>chains<TAB>GFLOP/s`;
-//! `cargo xtask bench` then prints each one-thread product's share of that peak. The filter
-//! `step_product` runs only those (`cargo xtask bench step_product --quick`).
+//! `cargo xtask bench` then prints each one-thread product's share of that peak. The group
+//! `step_product_kernel_in_l1` times the microkernel alone on one tile with its operands in L1
+//! (`length_tensor::run_microkernel_in_cache`): what the products could reach without packing,
+//! edge tiles and cache misses, printed beside the peak. The filter `step_product` runs only
+//! these (`cargo xtask bench step_product --quick`).
 //!
 //! LENGTH runs on rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise) with
 //! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
@@ -41,7 +44,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
 use length::tensor::ndarray::{ArrayView2, ArrayViewMut2};
-use length::tensor::{kernel_path, relu_backward_into, relu_into};
+use length::tensor::{kernel_path, relu_backward_into, relu_into, run_microkernel_in_cache};
 use products::{Contenders, cases, matrix};
 
 /// ndarray's `dot` as its users call it: allocating the result, which `c` is not.
@@ -105,6 +108,24 @@ fn step_products_one_thread(c: &mut Criterion) {
     group.finish();
 }
 
+/// The microkernel alone on one tile whose operands sit in L1 (k = [`KERNEL_IN_L1_KC`]), group
+/// `step_product_kernel_in_l1`: the ceiling of the products above, between them and the FMA peak.
+fn microkernel_in_l1(c: &mut Criterion) {
+    const CALLS: usize = 64;
+    let path = kernel_path();
+    let flops = run_microkernel_in_cache(path, KERNEL_IN_L1_KC, 1) * CALLS as u64;
+    let mut group = c.benchmark_group("step_product_kernel_in_l1");
+    group.throughput(Throughput::Elements(flops));
+    group.bench_function(path.name(), |bench| {
+        bench.iter(|| run_microkernel_in_cache(path, black_box(KERNEL_IN_L1_KC), CALLS))
+    });
+    group.finish();
+}
+
+/// The k of [`microkernel_in_l1`], the products' k block when B's panel stays in L1: on AVX-512
+/// the packed B panel (128 x 48 floats) is 24 KiB and A's (8 x 128) 4 KiB.
+const KERNEL_IN_L1_KC: usize = 128;
+
 /// Measures one core's FMA peak, prints it, and writes it to the file `LENGTH_BENCH_PEAK` names,
 /// if any. Under `cargo test` (no `--bench`), one short repetition only checks that it runs.
 fn fma_peak() {
@@ -167,5 +188,6 @@ fn main() {
     relu(&mut c, 64, 512);
     relu(&mut c, 1024, 1024);
     step_products_one_thread(&mut c);
+    microkernel_in_l1(&mut c);
     c.final_summary();
 }

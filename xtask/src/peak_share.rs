@@ -6,10 +6,13 @@
 //! 784-512-512-10 MLP, batch 64, on a rayon pool of one thread, the weight gradients fused with
 //! an SGD update as the step runs them. This module prints each product's GFLOP/s (2·m·n·k flops
 //! over criterion's median time) and its share of the peak, then the step's products together:
-//! the flops of all eight over the sum of their median times (a step runs each product once),
+//! the flops of all eight over the sum of their median times (a step runs each product once).
+//! Between the peak and the products it prints the microkernel alone on one tile with its
+//! operands in L1 (group `step_product_kernel_in_l1`): the products' ceiling on this core,
 //!
 //! ```text
 //! one core's FMA peak (AVX-512, 12 chains): 240.1 GFLOP/s
+//! the microkernel alone, operands in L1: 190.0 GFLOP/s, 79.1% of the peak (the products' ceiling)
 //! product (one thread)                            GFLOP/s  share of peak
 //! forward 64x784 by 512x784T                        150.2          62.6%
 //! ...
@@ -20,6 +23,9 @@ use crate::bench::{BenchResult, Throughput};
 
 /// The criterion group of the step's products on one thread.
 pub const GROUP: &str = "step_product_1thread";
+
+/// The criterion group of the microkernel alone, its operands in L1: the products' ceiling.
+const KERNEL_GROUP: &str = "step_product_kernel_in_l1";
 
 /// The file, under criterion's directory, where the kernels bench writes the peak (through the
 /// `LENGTH_BENCH_PEAK` environment variable): `path<TAB>chains<TAB>GFLOP/s`.
@@ -75,6 +81,17 @@ fn step_products(results: &[BenchResult]) -> Vec<Product> {
         .collect()
 }
 
+/// The microkernel alone, if the results hold it: its GFLOP/s.
+fn kernel_in_l1(results: &[BenchResult]) -> Option<f64> {
+    results
+        .iter()
+        .filter(|result| result.group == KERNEL_GROUP)
+        .find_map(|result| match result.throughput {
+            Some(Throughput::Flops(flops)) => Some(flops / result.median_ns),
+            _ => None,
+        })
+}
+
 /// `weight_gradient_sgd_update_64x10T_by_64x512` -> `weight gradient sgd update 64x10T by
 /// 64x512` (a trailing `T`: the operand is read transposed).
 fn label(id: &str) -> String {
@@ -109,6 +126,18 @@ pub fn print(results: &[BenchResult], peak_file: Option<&str>) {
             peak.path, peak.chains, peak.gflop_per_second
         ),
         None => println!("one core's FMA peak: not measured (no {PEAK_FILE})"),
+    }
+    if let Some(gflop_per_second) = kernel_in_l1(results) {
+        let share = peak.as_ref().map_or(String::new(), |peak| {
+            format!(
+                ", {:.1}% of the peak",
+                100.0 * gflop_per_second / peak.gflop_per_second
+            )
+        });
+        println!(
+            "the microkernel alone, operands in L1: {gflop_per_second:.1} GFLOP/s{share} \
+             (the products' ceiling)"
+        );
     }
     let total = step_total(&products);
     let width = products
@@ -173,6 +202,16 @@ mod tests {
     }
 
     #[test]
+    fn the_kernels_ceiling_is_its_own_group_and_not_a_product() {
+        let results = [
+            result(GROUP, "forward_64x784_by_512x784T", 300.0, 2.0),
+            result(KERNEL_GROUP, "avx512", 360.0, 2.0),
+        ];
+        assert_eq!(kernel_in_l1(&results), Some(180.0));
+        assert_eq!(step_products(&results).len(), 1);
+    }
+
+    #[test]
     fn labels_spell_out_the_form_and_the_shapes() {
         assert_eq!(
             label("weight_gradient_sgd_update_64x10T_by_64x512"),
@@ -193,6 +232,7 @@ mod tests {
         ];
         let products = step_products(&results);
         assert_eq!(products.len(), 2, "only the one-thread group");
+        assert_eq!(kernel_in_l1(&results), None);
         assert_eq!(products[0].gflop_per_second(), 150.0);
         let total = step_total(&products);
         // (300 + 100) flops in (2 + 3) ns, not the mean of 150 and 33.3 GFLOP/s.

@@ -106,7 +106,9 @@ mod update_pass;
 
 pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};
 pub use gemm::TileUpdate;
-pub use kernel::{KernelPath, kernel_path, supported_kernel_paths, with_kernel_path};
+pub use kernel::{
+    KernelPath, kernel_path, run_microkernel_in_cache, supported_kernel_paths, with_kernel_path,
+};
 pub use matmul::{
     matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b, matmul_at_b_into,
     matmul_at_b_update_into,

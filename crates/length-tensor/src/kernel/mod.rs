@@ -220,6 +220,64 @@ pub fn with_kernel_path<R>(path: KernelPath, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// The microkernel alone, for the benches: `calls` calls of `path`'s kernel on one full tile
+/// (`mr` rows by `nv · lanes` columns) over `kc` steps of k, with A and B packed and every operand
+/// in L1 (for `kc` up to a few hundred), C stored after each call. Returns the flops computed,
+/// `2 · mr · nr · kc · calls`.
+///
+/// This is the most the packed products could reach on this core: a product adds packing, edge
+/// tiles, operands streaming from L2 and, for the weight gradients, the update's pass over the
+/// weights. `cargo xtask bench` prints it beside one core's FMA peak.
+///
+/// # Panics
+/// If the CPU does not support `path`, or `kc` or `calls` is zero.
+///
+/// ```
+/// use length_tensor::{kernel_path, run_microkernel_in_cache};
+/// let flops = run_microkernel_in_cache(kernel_path(), 64, 3);
+/// assert_eq!(flops % (2 * 64 * 3), 0);
+/// ```
+pub fn run_microkernel_in_cache(path: KernelPath, kc: usize, calls: usize) -> u64 {
+    assert!(
+        path.is_supported(),
+        "run_microkernel_in_cache: this CPU does not support the {path} kernel path"
+    );
+    assert!(
+        kc > 0 && calls > 0,
+        "run_microkernel_in_cache: kc {kc}, calls {calls}"
+    );
+    let shape = path.tile_shape();
+    let (mr, nr) = (shape.mr, shape.nr());
+    // Small values whose sums stay normal: denormals would slow some CPUs down.
+    let a = vec![0.5f32; mr * kc];
+    let b = vec![0.25f32; kc * nr];
+    let mut c = vec![0.0f32; mr * nr];
+    let tile = Tile {
+        kc,
+        a: a.as_ptr(),
+        a_rs: 1,
+        a_ks: mr as isize,
+        b: b.as_ptr(),
+        b_ks: nr,
+        c: c.as_mut_ptr(),
+        c_rs: nr as isize,
+        c_cs: 1,
+        nr,
+        init: Init::Zero,
+        count: calls,
+        a_next: 0,
+        b_next: 0,
+        c_next: 0,
+        bias_next: 0,
+    };
+    // SAFETY: A is a packed column panel of mr rows by kc (mr floats per step of k), B a packed
+    // panel of kc rows of nr floats, C one mr x nr tile, all inside their vectors; every tile of
+    // the run is the same tile (zero offsets); `path` is supported (asserted).
+    unsafe { run_tiles(path, mr, shape.nv, &tile) };
+    std::hint::black_box(&c);
+    (2 * mr * nr * kc * calls) as u64
+}
+
 /// The register tile and cache blocking of one kernel path.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct TileShape {
