@@ -3,28 +3,16 @@
 //! allocation; `length train --save` writes the same bytes for the same run, and two runs saving
 //! to one path leave one whole model.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{length, scratch};
 use length_layers::{Activation, MLP, MlpConfig, Model};
 use length_train::checkpoint::Checkpoint;
 use serde_json::{Value, json};
-
-/// The `length` binary cargo built for these tests.
-fn length() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_length"))
-}
-
-/// A fresh folder for one test's files, inside the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("length-cli-checkpoints")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A 784-16-10 model, as `length train --hidden 16 --activation relu` makes.
 fn small_model() -> MLP {

@@ -5,10 +5,12 @@
 //! `../shared/datasets`. Full-epoch runs hold the course's results: Adam reaches 96% test
 //! accuracy in one epoch, the notebook's SGD default 90%. Everything else uses short runs.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::OnceLock;
 
+use common::{length, run, run_ok, scratch};
 use length_data::{DataSetName, MnistLike, MnistOptions};
 use std::process::Command;
 
@@ -18,39 +20,6 @@ const TIMING_COLUMNS: [&str; 3] = ["seconds", "samples_per_second", "gflop_per_s
 /// The data directory every test reads.
 fn data_dir() -> PathBuf {
     length_data::workspace_data_dir()
-}
-
-/// The `length` binary cargo built for these tests.
-fn length() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_length"))
-}
-
-/// A fresh folder for one test's files, inside the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("length-cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs `length` with `args`, expecting success; returns stdout.
-fn run_ok(args: &[&str]) -> String {
-    let output = length().args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "length {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// Runs `length` with `args`; returns the whole output.
-fn run(args: &[&str]) -> Output {
-    length().args(args).output().unwrap()
 }
 
 /// The rows of a metrics CSV, as maps from column name to text.

@@ -14,10 +14,13 @@
 //! so two projects in one target directory write the same files: the tests that build a project
 //! take turns ([`one_build_at_a_time`]).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 
+use common::exit_and_streams;
 use length_cli::exercise::harness::{REPORT_ENV, Status, TaskReport};
 
 /// Where the generated projects live, and their shared target directory.
@@ -52,15 +55,6 @@ fn length() -> Command {
     command
 }
 
-fn text(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// `length exercise new` with `flags` into `dir`.
 fn new_project(dir: &Path, flags: &[&str]) {
     let output = length()
@@ -69,7 +63,7 @@ fn new_project(dir: &Path, flags: &[&str]) {
         .arg(dir)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", exit_and_streams(&output));
 }
 
 /// `length exercise check DIR --json`: the exit code and the parsed JSON.
@@ -80,7 +74,7 @@ fn check_json(dir: &Path) -> (Option<i32>, serde_json::Value, Output) {
         .output()
         .unwrap();
     let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", text(&output)));
+        .unwrap_or_else(|error| panic!("not JSON ({error}): {}", exit_and_streams(&output)));
     (output.status.code(), json, output)
 }
 
@@ -103,11 +97,16 @@ fn new_refuses_a_folder_that_is_not_empty() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        exit_and_streams(&output)
+    );
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("is not empty"),
         "{}",
-        text(&output)
+        exit_and_streams(&output)
     );
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
@@ -122,7 +121,7 @@ fn hints_come_one_more_each_time() {
             .arg(&dir)
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", text(&output));
+        assert!(output.status.success(), "{}", exit_and_streams(&output));
         String::from_utf8(output.stdout).unwrap()
     };
     assert!(hint("1").starts_with("Task 1 (SGD), hint 1 of 4:"));
@@ -145,8 +144,13 @@ fn a_fresh_project_compiles_and_no_task_is_started() {
     assert!(!sources.contains("SOLUTION"), "{sources}");
 
     let (code, json, output) = check_json(&dir);
-    assert_eq!(code, Some(1), "{}", text(&output));
-    assert_eq!(statuses(&json), vec!["not started"; 5], "{}", text(&output));
+    assert_eq!(code, Some(1), "{}", exit_and_streams(&output));
+    assert_eq!(
+        statuses(&json),
+        vec!["not started"; 5],
+        "{}",
+        exit_and_streams(&output)
+    );
     assert_eq!(json["passed"], 0);
     for (number, task) in json["tasks"].as_array().unwrap().iter().enumerate() {
         let message = task["message"].as_str().unwrap();
@@ -168,7 +172,12 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        exit_and_streams(&output)
+    );
     assert_eq!(stdout.matches("Test passed.").count(), 5, "{stdout}");
     assert!(stdout.ends_with("5 of 5 tasks pass.\n"), "{stdout}");
 
@@ -185,7 +194,7 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
             .unwrap()
     };
     let output = train(&["--num-epochs", "1", "--seed", "1"]);
-    assert!(output.status.success(), "{}", text(&output));
+    assert!(output.status.success(), "{}", exit_and_streams(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     println!("the solved project's training:\n{stdout}");
     // length train's own header and summary.
@@ -194,12 +203,16 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
         "\nOptimizer sgd lr=0.1 schedule=step, init xavier, epochs 1, threads ",
         "\nDone: best test accuracy ",
     ] {
-        assert!(stdout.contains(line), "{line:?} missing: {}", text(&output));
+        assert!(
+            stdout.contains(line),
+            "{line:?} missing: {}",
+            exit_and_streams(&output)
+        );
     }
     let epoch = stdout
         .lines()
         .find(|line| line.starts_with("epoch 1/1  loss "))
-        .unwrap_or_else(|| panic!("no epoch line: {}", text(&output)));
+        .unwrap_or_else(|| panic!("no epoch line: {}", exit_and_streams(&output)));
     // `epoch 1/1  loss 0.0123 acc 0.9012  test loss 0.0101 acc 0.9185  9.8 s`, as length train.
     let accuracy: f64 = epoch
         .rsplit_once("test loss")
@@ -221,11 +234,16 @@ fn the_solved_project_passes_every_task_and_its_first_epoch_reaches_90_percent()
         ),
     ] {
         let output = train(flags);
-        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{}",
+            exit_and_streams(&output)
+        );
         assert!(
             String::from_utf8_lossy(&output.stderr).contains(refusal),
             "{}",
-            text(&output)
+            exit_and_streams(&output)
         );
     }
 }
@@ -306,7 +324,7 @@ fn a_wrong_solution_of_each_task_is_caught_by_its_test() {
             !output.status.success(),
             "task {}: {}",
             mutant.task,
-            text(&output)
+            exit_and_streams(&output)
         );
         let reported = std::fs::read_to_string(&report).unwrap_or_default();
         let reports: Vec<TaskReport> = reported.lines().filter_map(TaskReport::from_line).collect();
@@ -315,7 +333,7 @@ fn a_wrong_solution_of_each_task_is_caught_by_its_test() {
             1,
             "task {}: {reported}\n{}",
             mutant.task,
-            text(&output)
+            exit_and_streams(&output)
         );
         assert_eq!(
             (reports[0].task, reports[0].status),

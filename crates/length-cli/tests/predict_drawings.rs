@@ -10,10 +10,12 @@
 //! The data comes from the workspace's data directory, fetched from `$LENGTH_DATA_MIRROR` when
 //! missing, as in `cli.rs`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use common::{run, run_ok, scratch};
 use image::imageops::{FilterType, resize};
 use image::{DynamicImage, GrayImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use length_data::{DataSetName, MnistLike, MnistOptions, Samples};
@@ -28,39 +30,6 @@ const CANVASES: [((u32, u32), u32); 4] = [
     ((300, 200), 6),
     ((90, 90), 3),
 ];
-
-/// The `length` binary cargo built for these tests.
-fn length() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_length"))
-}
-
-/// Runs `length` with `args`; returns the whole output.
-fn run(args: &[&str]) -> Output {
-    length().args(args).output().unwrap()
-}
-
-/// Runs `length` with `args`, expecting success; returns stdout.
-fn run_ok(args: &[&str]) -> String {
-    let output = run(args);
-    assert!(
-        output.status.success(),
-        "length {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// A fresh folder for one test's files, inside the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("length-cli-predict")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// The test split of `name`, fetched into the workspace's data directory if needed.
 fn test_samples(name: DataSetName) -> Samples {

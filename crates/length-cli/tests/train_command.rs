@@ -2,11 +2,14 @@
 //! models never saved, destinations checked before training, and a model that survives a failed
 //! save. Each test runs the real binary on real MNIST, with a few batches at most.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use common::{exit_and_streams, scratch};
 
 /// The data directory every test reads (fetched from `$LENGTH_DATA_MIRROR` when missing).
 fn data_dir() -> PathBuf {
@@ -24,26 +27,6 @@ fn train(args: &[&str]) -> Command {
     command
 }
 
-/// A fresh folder for one test's files, inside the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("length-train-command")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Standard output and error, for messages.
-fn both(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// The course's default model, trained for a few batches and written to stdout as plain lines.
 fn short_run(extra: &[&str]) -> Output {
     let output = train(&["--num-epochs", "2", "--limit-batches", "40", "--seed", "1"])
@@ -51,7 +34,7 @@ fn short_run(extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", both(&output));
+    assert!(output.status.success(), "{}", exit_and_streams(&output));
     output
 }
 
@@ -68,7 +51,7 @@ fn plain_output_fits_80_columns_and_engineering_figures_need_verbose() {
                 line.chars().count() <= 80,
                 "{} columns: {line:?}\n{}",
                 line.chars().count(),
-                both(&output)
+                exit_and_streams(&output)
             );
         }
         assert!(stdout.contains("epoch 1/2  loss "), "{stdout}");
@@ -106,7 +89,7 @@ fn absurd_sizes_and_thread_counts_are_refused_at_once_with_a_reason() {
             output.status.code(),
             Some(2),
             "{flags:?}: {}",
-            both(&output)
+            exit_and_streams(&output)
         );
         assert!(stderr.contains(reason), "{flags:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{flags:?}: {stderr}");
@@ -131,7 +114,12 @@ fn a_model_whose_final_test_loss_is_not_finite_is_not_saved() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        exit_and_streams(&output)
+    );
     assert!(stderr.contains("test loss after epoch 1 is"), "{stderr}");
     assert!(stderr.contains("was not saved"), "{stderr}");
     assert_eq!(std::fs::read(&model).unwrap(), b"an earlier model");
@@ -150,7 +138,12 @@ fn unwritable_destinations_are_refused_before_training() {
         let start = Instant::now();
         let output = train(&["--num-epochs", "1", flag, path]).output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{flag}: {}", both(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{flag}: {}",
+            exit_and_streams(&output)
+        );
         assert!(
             stderr.contains("cannot create files in the folder /proc"),
             "{stderr}"
@@ -158,7 +151,7 @@ fn unwritable_destinations_are_refused_before_training() {
         assert!(
             output.stdout.is_empty(),
             "{flag}: trained anyway: {}",
-            both(&output)
+            exit_and_streams(&output)
         );
         assert!(start.elapsed() < Duration::from_secs(5));
     }
@@ -206,7 +199,12 @@ fn a_read_only_folder_is_refused_before_training() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{}", both(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "{}",
+        exit_and_streams(&output)
+    );
     assert!(stderr.contains("Read-only file system"), "{stderr}");
 }
 
@@ -229,7 +227,12 @@ fn a_failed_save_puts_the_model_in_a_fallback_file_and_says_where() {
     }
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{}", both(&output));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        exit_and_streams(&output)
+    );
     let fallback = temp.join(format!(
         "length-{}-m.safetensors",
         fallback_pid(&stderr, &temp)
@@ -251,7 +254,11 @@ fn a_failed_save_puts_the_model_in_a_fallback_file_and_says_where() {
         .arg(&fallback)
         .output()
         .unwrap();
-    assert!(evaluated.status.success(), "{}", both(&evaluated));
+    assert!(
+        evaluated.status.success(),
+        "{}",
+        exit_and_streams(&evaluated)
+    );
     drop(mounted);
 }
 
