@@ -54,6 +54,7 @@ pub mod report;
 pub mod resample;
 pub mod throughput;
 pub mod train;
+mod watcher;
 
 /// A mistake in how the command was called, found after parsing: exits with code 2.
 #[derive(Debug)]

@@ -2,7 +2,7 @@
 //!
 //! A thin shell over the training library ([`length_train::Trainer`]): check the flags and the
 //! destinations, build the model, optimizer and schedule, and call the library with this
-//! command's [`Callbacks`] (progress bar or log lines, the epoch lines, the metrics file, Ctrl-C)
+//! command's [`Callbacks`](length_train::Callbacks) (progress bar or log lines, the epoch lines, the metrics file, Ctrl-C)
 //! and its [`StepRunner`](length_train::StepRunner) (the thread governor). Then save the model first, plot, and summarize.
 //!
 //! The run stops early on Ctrl-C (after the current batch; the model is still tested and saved)
@@ -33,22 +33,20 @@ use length_optim::{
     Adam, AdamConfig, AdamW, AdamWConfig, Constant, Cosine, LearningRateSchedule, Momentum,
     MomentumConfig, Sgd, StepDecay,
 };
-use length_train::{Callbacks, EpochReport, EpochStart, Flow, StepReport, TrainError, Trainer};
+use length_train::{TrainError, Trainer};
 
 use crate::UsageError;
 use crate::args::{MetricsFormat, OptimizerName, PlotFormat, ScheduleName, TrainArgs};
 use crate::data::{self, LoadRequest};
 use crate::destination;
-use crate::governor::{SingleThreadSteps, ThreadGovernor};
+use crate::governor::ThreadGovernor;
 use crate::interrupt::{self, StopRequest};
-use crate::metrics::{EpochMetrics, MetricsWriter};
+use crate::metrics::MetricsWriter;
 use crate::model::{self, CLASSES, INPUTS, SaveInfo};
 use crate::plot;
-use crate::progress::{self, Display, EpochProgress};
-use crate::report::{
-    describe_model, describe_optimizer, epoch_line, print_header, print_summary, speed_line,
-};
-use crate::throughput::Throughput;
+use crate::progress::{self, Display};
+use crate::report::{describe_model, describe_optimizer, print_header, print_summary};
+use crate::watcher::Watcher;
 
 /// Samples per batch of the test pass. Any size gives the same accuracy (the loss may differ in
 /// its last bits); 250 keeps the pass's arrays (the batch and two hidden layers, about 1.8 MB)
@@ -446,125 +444,6 @@ fn train(
             }
             Err(first)
         }
-    }
-}
-
-/// `length train`'s callbacks: progress, epoch lines, the metrics file and Ctrl-C.
-struct Watcher<'a> {
-    display: Display,
-    /// The current epoch's bar or log lines.
-    progress: Option<EpochProgress>,
-    stop: &'a StopRequest,
-    metrics: Option<MetricsWriter>,
-    /// The first failure to write the metrics file: training goes on, the run fails at the end.
-    metrics_error: Option<anyhow::Error>,
-    /// The governor's count of steps on one thread, when it runs the steps.
-    single_thread_steps: Option<SingleThreadSteps>,
-    /// The layer sizes, when the model is the flags' MLP (for its GFLOP/s).
-    sizes: Option<Vec<usize>>,
-    /// The previous epoch's learning rate (the initial one before the first).
-    learning_rate: f32,
-    history: Vec<EpochMetrics>,
-    speeds: Vec<Throughput>,
-}
-
-impl Watcher<'_> {
-    /// Removes the current epoch's bar, if any.
-    fn end_epoch(&mut self) {
-        if let Some(progress) = self.progress.take() {
-            progress.finish();
-        }
-    }
-
-    /// Shows what Ctrl-C does, once, the first time it is seen. The bar goes first: the epoch
-    /// ends after this step anyway, and a bar redrawn under the notice could overwrite it.
-    fn notice_stop(&mut self) {
-        if self.stop.take_notice() {
-            self.end_epoch();
-            eprintln!("{}", interrupt::NOTICE);
-        }
-    }
-}
-
-impl Callbacks for Watcher<'_> {
-    fn on_epoch_start(&mut self, start: &EpochStart) {
-        if start.learning_rate != self.learning_rate {
-            println!(
-                "epoch {}/{}: learning rate {}",
-                start.epoch, start.epochs, start.learning_rate
-            );
-            self.learning_rate = start.learning_rate;
-        }
-        self.progress = Some(EpochProgress::start(
-            start.epoch,
-            start.epochs,
-            start.steps,
-            self.display,
-        ));
-    }
-
-    fn on_step(&mut self, report: &StepReport) -> Flow {
-        if let Some(progress) = &self.progress {
-            progress.update(report.iteration, &report.running);
-        }
-        if self.stop.is_raised() {
-            self.notice_stop();
-            return Flow::Stop;
-        }
-        Flow::Continue
-    }
-
-    fn on_epoch_end(&mut self, report: &EpochReport) -> Flow {
-        self.notice_stop();
-        self.end_epoch();
-        let speed = match &self.sizes {
-            Some(sizes) => Throughput::new(report.seconds, report.train.samples, sizes),
-            None => Throughput {
-                seconds: report.seconds,
-                samples: report.train.samples,
-                flops: f64::NAN,
-            },
-        };
-        self.speeds.push(speed);
-        let test = report.test.as_ref();
-        let row = EpochMetrics {
-            epoch: report.epoch,
-            learning_rate: report.learning_rate,
-            train_loss: report.train.mean_loss(),
-            train_accuracy: report.train.accuracy(),
-            test_loss: test.map_or(f64::NAN, |test| test.loss),
-            test_accuracy: test.map_or(f64::NAN, |test| test.accuracy),
-            seconds: report.seconds,
-            samples_per_second: speed.samples_per_second(),
-            gflop_per_second: speed.gflop_per_second(),
-        };
-        println!("{}", epoch_line(&row, report.epochs));
-        if report.stopped_early {
-            println!(
-                "          (interrupted by Ctrl-C after {} of {} steps)",
-                report.steps, report.planned_steps
-            );
-        }
-        if self.display.verbose {
-            println!("{}", speed_line(&row));
-            let single = self.single_thread_steps.as_ref().map_or(0, |s| s.take());
-            if single > 0 {
-                println!(
-                    "          {single} of {} steps ran on one thread (a core was busy, or a probe)",
-                    report.steps
-                );
-            }
-        } else if let Some(counter) = &self.single_thread_steps {
-            counter.take();
-        }
-        if self.metrics_error.is_none()
-            && let Some(metrics) = &mut self.metrics
-            && let Err(error) = metrics.write(&row)
-        {
-            self.metrics_error = Some(error);
-        }
-        self.history.push(row);
-        Flow::Continue
     }
 }
 
