@@ -12,7 +12,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
-use length_tensor::{matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, matmul_at_b_update_into};
+use length_tensor::{
+    matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, matmul_at_b_update_into, update_slices,
+};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 /// An implementation of `c = a · b` to measure next to LENGTH's, for any strides of `a` and `b`.
@@ -111,8 +113,9 @@ const SGD_LEARNING_RATE: f32 = 0.1;
 impl Case {
     /// The product as a training step runs it, into `out`: a weight gradient fused with an SGD
     /// step on the weights `out` (`matmul_at_b_update_into`, as `FullyConnected` runs it with
-    /// an element-wise optimizer; the gradient is never stored); the other forms as
-    /// [`Case::length`].
+    /// an element-wise optimizer; the gradient is never stored), the step applied by
+    /// `update_slices`, the pass SGD's fused step runs (SIMD chosen at run time); the other forms
+    /// as [`Case::length`].
     #[allow(dead_code)] // only the kernels bench runs the step's forms
     pub fn length_in_step(&self, out: ArrayViewMut2<f32>) {
         match self.form {
@@ -121,9 +124,9 @@ impl Case {
                 self.rhs.view(),
                 out,
                 &|_, _, weights, gradient| {
-                    for (weight, gradient) in weights.iter_mut().zip(gradient) {
+                    update_slices(weights, [], gradient, |weight, gradient, _| {
                         *weight -= SGD_LEARNING_RATE * gradient;
-                    }
+                    });
                 },
             ),
             Form::Forward | Form::InputGradient => self.length(out),
