@@ -146,6 +146,31 @@ pub use length_optim as optim;
 pub use length_tensor as tensor;
 pub use length_train as train;
 
+/// The traits whose methods you call or implement, in one import: `use length::prelude::*;`.
+///
+/// A trait's methods can be called only where the trait is in scope. Without it, asking an
+/// optimizer for its learning rate does not compile (`learning_rate` is a method of
+/// [`LearningRate`](autograd::LearningRate), which SGD, Adam and every other optimizer implement).
+/// The prelude holds the traits and nothing else, so it cannot shadow a type of yours:
+///
+/// ```
+/// use length::optim::{Sgd, StepDecay};
+/// use length::prelude::*;
+///
+/// let mut sgd = Sgd::with_learning_rate(0.1);
+/// StepDecay::notebook(0.1).apply(1, &mut sgd); // the notebook's rate for epoch 2: a tenth
+/// assert!((sgd.learning_rate() - 0.01).abs() < 1e-7);
+/// ```
+pub mod prelude {
+    pub use length_autograd::{
+        ElementwiseOptimizer, Function, Initializer, Layer, LearningRate, Optimizer,
+    };
+    pub use length_data::DataSet;
+    pub use length_layers::Model;
+    pub use length_optim::LearningRateSchedule;
+    pub use length_train::{Callbacks, StepRunner};
+}
+
 /// The Rust code blocks of `README.md`, compiled and run by `cargo test --doc -p length`, so the
 /// README's examples cannot go stale.
 #[cfg(doctest)]
