@@ -151,7 +151,7 @@ pub use length_train as train;
 /// A trait's methods can be called only where the trait is in scope. Without it, asking an
 /// optimizer for its learning rate does not compile (`learning_rate` is a method of
 /// [`LearningRate`](autograd::LearningRate), which SGD, Adam and every other optimizer implement).
-/// The prelude holds the traits and nothing else, so it cannot shadow a type of yours:
+/// The prelude holds only traits; the types you use you name from their modules:
 ///
 /// ```
 /// use length::optim::{Sgd, StepDecay};
