@@ -2,8 +2,9 @@
 //!
 //! A thin shell over the training library ([`length_train::Trainer`]): check the flags and the
 //! destinations, build the model, optimizer and schedule, and call the library with this
-//! command's [`Callbacks`](length_train::Callbacks) (progress bar or log lines, the epoch lines, the metrics file, Ctrl-C)
-//! and its [`StepRunner`](length_train::StepRunner) (the thread governor). Then save the model first, plot, and summarize.
+//! command's [`Callbacks`](length_train::Callbacks) (progress bar or log lines, the epoch lines,
+//! the metrics file, Ctrl-C: `watcher.rs`) and its [`StepRunner`](length_train::StepRunner) (the
+//! thread governor). Then save the model first, plot, and summarize.
 //!
 //! The run stops early on Ctrl-C (after the current batch; the model is still tested and saved)
 //! or when the loss stops being a finite number, in which case nothing is saved. A model whose

@@ -6,8 +6,9 @@
 //!
 //! All are O(n) in the number of elements. Contiguous arrays of at least 2¹⁴ elements (ReLU) or
 //! 2¹² elements (sigmoid, one `exp` each) are split over the kernels' threads in chunks; smaller
-//! ones run on the calling thread, where they take about as long as a parallel phase would. Each output
-//! element depends on its own inputs only, so results do not depend on the number of threads.
+//! ones run on the calling thread, where they take about as long as a parallel phase would. Each
+//! output element depends on its own inputs only, so results do not depend on the number of
+//! threads.
 
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 

@@ -11,8 +11,9 @@
 //! - Argmax: the index of the first largest element of each row.
 //!
 //! Each is O(m·n) for an (m, n) matrix. Large inputs are split over threads by whole columns
-//! (column sums, on the kernels' team) or whole rows (the rest, on rayon's pool), so every output is computed by one thread in
-//! a fixed order: results are bit-identical for any number of threads.
+//! (column sums, on the kernels' team) or whole rows (the rest, on rayon's pool), so every output
+//! is computed by one thread in a fixed order: results are bit-identical for any number of
+//! threads.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip, s};
 use rayon::prelude::*;

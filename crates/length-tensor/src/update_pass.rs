@@ -23,9 +23,9 @@ pub const UPDATE_CHUNK: usize = 1 << 13;
 /// state arrays are row-major and hold one element per element of `out`.
 ///
 /// - **Parallel**: arrays of at least [`UPDATE_PARALLEL_MIN`] elements are split into
-///   [`UPDATE_CHUNK`]-element pieces handled by the kernels' threads. Each element is computed by the same
-///   expression whichever thread runs it, so the results are bit-identical for any number of
-///   threads.
+///   [`UPDATE_CHUNK`]-element pieces handled by the kernels' threads. Each element is computed
+///   by the same expression whichever thread runs it, so the results are bit-identical for any
+///   number of threads.
 /// - **SIMD**: each sequential loop is compiled three times, for AVX-512, AVX2 and the SSE2
 ///   baseline, and runs the widest the CPU supports: Adam's pass (a square root, a division and
 ///   some twenty other operations per element) takes half the time with 16 lanes as with 4. The

@@ -113,7 +113,7 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
 /// by side when [`split_k::applies`]. The other forms never split k: the weight gradient's stored
 /// product keeps the bits of its fused update, which cannot be split.
 pub(crate) fn gemm_a_b(a: MatRef, b: MatRef, c: MatMut) {
-    if c.rows > 0 && c.cols > 0 && split_k::applies(a, b, c) {
+    if split_k::applies(a, b, c) {
         split_k::gemm(kernel::kernel_path(), a, b, c);
     } else {
         gemm(a, b, c, None);

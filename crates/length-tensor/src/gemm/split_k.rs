@@ -34,9 +34,15 @@ const SPLIT_K_MIN: usize = 512;
 const SPLIT_K_MAX_ROWS: usize = 256;
 
 /// Whether the input gradient `c = a · b` is worth computing in two halves of k: B read along
-/// its rows (W itself), C's rows contiguous, few rows of C and a long k.
+/// its rows (W itself), C's rows contiguous, not empty, few rows of C and a long k.
 pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut) -> bool {
-    b.cs == 1 && b.rs > 0 && c.cs == 1 && c.rows <= SPLIT_K_MAX_ROWS && a.cols >= SPLIT_K_MIN
+    let rows_of_c = 1..=SPLIT_K_MAX_ROWS;
+    b.cs == 1
+        && b.rs > 0
+        && c.cs == 1
+        && c.cols > 0
+        && rows_of_c.contains(&c.rows)
+        && a.cols >= SPLIT_K_MIN
 }
 
 /// `c = a · b` as two half-k products side by side, then their sum.
