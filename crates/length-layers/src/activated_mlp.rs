@@ -9,7 +9,9 @@ use crate::{ForwardPass, LayersError, MLP, MlpConfig, Model};
 
 /// 784-512-512-10 with ReLU after both hidden layers, trained with mean squared error: an
 /// [`MLP`] built from [`MlpConfig::activated`], under the notebook's name. It dereferences to
-/// the [`MLP`] inside.
+/// the [`MLP`] inside. Its graph records each ReLU as a node of its own, as the notebook draws
+/// it ([`MLP::fuse_activations`] set to `false`; set it to `true` to fuse them into the layers,
+/// with the same numbers).
 ///
 /// ```
 /// use length_layers::{Activation, ActivatedMLP};
@@ -31,10 +33,11 @@ impl ActivatedMLP {
 
     /// The notebook's model with weights from `seed`.
     pub fn with_seed(seed: u64) -> Self {
-        let mlp = MlpConfig::activated()
+        let mut mlp = MlpConfig::activated()
             .seed(seed)
             .build()
             .expect("the notebook's configuration is valid");
+        mlp.fuse_activations(false);
         ActivatedMLP { mlp }
     }
 

@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use length_autograd::functions::{ReLU, Sigmoid};
 use length_autograd::{AutogradError, Graph, NodeId};
-use length_tensor::sigmoid;
-use ndarray::Array2;
+use length_tensor::{relu, sigmoid};
+use ndarray::ArrayViewMut2;
 
 use crate::LayersError;
 
@@ -36,14 +36,16 @@ impl Activation {
     }
 
     /// Applies the activation to a matrix in place, without a graph.
-    pub fn apply_in_place(self, h: &mut Array2<f32>) {
+    pub fn apply_in_place(self, mut h: ArrayViewMut2<f32>) {
         match self {
             Activation::None => {}
-            Activation::ReLU => h.mapv_inplace(|v| v.max(0.0)),
+            Activation::ReLU => {
+                let rectified = relu(h.view().into_dyn());
+                h.assign(&rectified);
+            }
             Activation::Sigmoid => {
-                *h = sigmoid(h.view().into_dyn())
-                    .into_dimensionality()
-                    .expect("2-D")
+                let activated = sigmoid(h.view().into_dyn());
+                h.assign(&activated);
             }
         }
     }

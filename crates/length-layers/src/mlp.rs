@@ -10,6 +10,11 @@
 //! LENGTH's `MLP` is 784-512-512-10 without activation, trained with mean squared error against
 //! one-hot labels; the course notebook's `ActivatedMLP` adds ReLU after the hidden layers. Any
 //! other shape comes from an [`MlpConfig`].
+//!
+//! Each hidden layer applies the activation itself, fused into its product
+//! ([`FullyConnected::with_activation`]), unless [`MLP::fuse_activations`] asks for the
+//! activation as a function node of its own after each layer, as the notebook draws the graph.
+//! The numbers are the same either way, bit for bit.
 
 use length_autograd::functions::Dropout;
 use length_autograd::{AutogradError, Graph, NodeId};
@@ -17,7 +22,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::{ForwardPass, FullyConnected, LayersError, MlpConfig, Model};
+use crate::{Activation, ForwardPass, FullyConnected, LayersError, MlpConfig, Model};
 
 /// A multi-layer perceptron built from an [`MlpConfig`]; [`MLP::new`] is LENGTH's.
 ///
@@ -41,6 +46,8 @@ pub struct MLP {
     /// One per hidden layer when the config has dropout, else none.
     dropouts: Vec<Dropout>,
     training: bool,
+    /// Whether the hidden layers apply the activation (else the graph records it after them).
+    fused_activations: bool,
 }
 
 impl MLP {
@@ -73,12 +80,57 @@ impl MLP {
         } else {
             Vec::new()
         };
-        Ok(MLP {
+        let mut mlp = MLP {
             config,
             layers,
             dropouts,
             training: true,
-        })
+            fused_activations: false,
+        };
+        mlp.fuse_activations(true);
+        Ok(mlp)
+    }
+
+    /// Whether each hidden layer applies the activation inside its product (`true`, the
+    /// default) or the graph records the activation as a function node of its own after each
+    /// hidden layer (`false`, as the course notebook draws the graph: `FullyConnected`, `ReLU`,
+    /// `FullyConnected`, ...). The numbers are the same either way, bit for bit; fused, ReLU
+    /// costs no pass of its own over the layer's output (see [`FullyConnected::with_activation`]).
+    ///
+    /// ```
+    /// use length_autograd::Graph;
+    /// use length_layers::{MlpConfig, Model};
+    /// use ndarray::Array2;
+    ///
+    /// let mut model = MlpConfig::activated().build()?;
+    /// for fused in [true, false] {
+    ///     model.fuse_activations(fused);
+    ///     let mut graph = Graph::new();
+    ///     let x = graph.constant(Array2::<f32>::zeros((2, 784)));
+    ///     let logits = model.forward(&mut graph, x)?;
+    ///     let table = graph.visualize(logits);
+    ///     assert_eq!(table.contains("FullyConnected+ReLU"), fused);
+    ///     assert_eq!(table.matches("| ReLU").count(), if fused { 0 } else { 2 });
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fuse_activations(&mut self, fused: bool) {
+        self.fused_activations = fused;
+        let activation = if fused {
+            self.config.activation
+        } else {
+            Activation::None
+        };
+        let last = self.layers.len() - 1;
+        for layer in &mut self.layers[..last] {
+            layer.set_activation(activation);
+        }
+    }
+
+    /// Whether the hidden layers apply the activation themselves (see
+    /// [`fuse_activations`](MLP::fuse_activations)).
+    pub fn fuses_activations(&self) -> bool {
+        self.fused_activations
     }
 
     /// The configuration the model was built from.
@@ -124,14 +176,18 @@ impl Model for MLP {
             layers,
             dropouts,
             training,
+            fused_activations,
         } = self;
         let last = layers.len() - 1;
         let mut dropouts = dropouts.iter_mut();
         let mut h = x;
         for (i, layer) in layers.iter_mut().enumerate() {
+            // A hidden layer applies the activation itself when fused.
             h = graph.apply_layer(layer, &[h])?;
             if i < last {
-                h = config.activation.apply(graph, h)?;
+                if !*fused_activations {
+                    h = config.activation.apply(graph, h)?;
+                }
                 match dropouts.next() {
                     Some(dropout) if *training => h = graph.apply(dropout, &[h])?,
                     _ => {}
@@ -154,13 +210,14 @@ impl Model for MLP {
     }
 
     fn infer(&self, x: ArrayView2<f32>) -> Result<Array2<f32>, LayersError> {
-        let last = self.layers.len() - 1;
+        // Each layer's `infer` applies the activation it carries (when fused).
         let mut h = self.layers[0].infer(x)?;
         for layer in &self.layers[1..] {
-            self.config.activation.apply_in_place(&mut h);
+            if !self.fused_activations {
+                self.config.activation.apply_in_place(h.view_mut());
+            }
             h = layer.infer(h.view())?;
         }
-        debug_assert_eq!(h.ncols(), self.layers[last].num_outputs());
         Ok(h)
     }
 

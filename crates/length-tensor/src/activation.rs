@@ -17,7 +17,7 @@ use crate::elementwise::{PARALLEL_MIN_CHEAP, PARALLEL_MIN_EXPENSIVE, map_into, m
 
 /// ReLU of one element: `x` if `x > 0`, else `+0` (also for NaN and `-0`).
 #[inline]
-fn relu_scalar(x: f32) -> f32 {
+pub(crate) fn relu_scalar(x: f32) -> f32 {
     if x > 0.0 { x } else { 0.0 }
 }
 

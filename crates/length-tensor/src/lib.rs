@@ -54,7 +54,9 @@
 //! | kernel | work | parallelism |
 //! | --- | --- | --- |
 //! | [`matmul_a_bt`], [`matmul_a_b`], [`matmul_at_b`] (and `_into`) | O(m·n·k) | output tiles, from 2²⁰ flops |
+//! | [`matmul_a_bt_relu_into`] (the product through ReLU, rectified in registers) | O(m·n·k) | as above |
 //! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁶ elements |
+//! | [`relu_backward_column_sums_into`] (through ReLU and the bias gradient in one pass) | O(m·n) | as above |
 //! | [`relu`], [`relu_into`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹², from 2¹⁴ elements |
 //! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
 //! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
@@ -110,11 +112,14 @@ pub use kernel::{
     KernelPath, kernel_path, run_microkernel_in_cache, supported_kernel_paths, with_kernel_path,
 };
 pub use matmul::{
-    matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b, matmul_at_b_into,
-    matmul_at_b_update_into,
+    matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b,
+    matmul_at_b_into, matmul_at_b_update_into,
 };
 pub use matrix_view::{as_matrix, as_matrix_mut, into_matrix};
-pub use reduce::{argmax_rows, column_sums, column_sums_into, log_softmax_rows, softmax_rows};
+pub use reduce::{
+    argmax_rows, column_sums, column_sums_into, log_softmax_rows, relu_backward_column_sums_into,
+    softmax_rows,
+};
 pub use update_pass::{UPDATE_CHUNK, UPDATE_PARALLEL_MIN, update_pass, update_slices};
 
 /// An n-dimensional array of `f32`: the value type of every node in a LENGTH graph.

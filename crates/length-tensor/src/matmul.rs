@@ -2,13 +2,14 @@
 //!
 //! With weights `W` stored as (outputs, inputs), as LENGTH recommends, and a batch `x` of shape
 //! (batch, inputs):
-//! - forward: `y = x · Wᵀ + b` — [`matmul_a_bt`], [`matmul_a_bt_into`] (bias fused into the write)
+//! - forward: `y = x · Wᵀ + b` — [`matmul_a_bt`], [`matmul_a_bt_into`] (bias fused into the write);
+//!   `y = max(x · Wᵀ + b, 0)` — [`matmul_a_bt_relu_into`] (ReLU fused too)
 //! - gradient to the input: `dx = g · W` — [`matmul_a_b`], [`matmul_a_b_into`]
 //! - gradient to the weights: `dW = gᵀ · x` — [`matmul_at_b`], [`matmul_at_b_into`]; or an
 //!   optimizer's step applied to W piece by piece as the product is computed —
 //!   [`matmul_at_b_update_into`]
 //!
-//! All six run the packed, blocked SGEMM of this crate: for an (m, k) by (k, n) product they do
+//! All seven run the packed, blocked SGEMM of this crate: for an (m, k) by (k, n) product they do
 //! m·n·k multiply-adds on the fastest SIMD path the CPU supports (see [`crate::kernel_path`]),
 //! split over rayon's threads by output tiles when the product has at least 2²⁰ flops, with
 //! results bit-identical for any number of threads. Operands may be any ndarray views:
@@ -64,19 +65,58 @@ pub fn matmul_a_bt_into(
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,
     bias: Option<ArrayView1<f32>>,
+    out: ArrayViewMut2<f32>,
+) {
+    a_bt_into("matmul_a_bt", a, b, bias, out, Output::Store);
+}
+
+/// `out = max(a · bᵀ (+ bias), 0)`: [`matmul_a_bt_into`] through ReLU, the forward pass of a
+/// fully connected layer with its activation fused. The microkernel rectifies each tile of the
+/// product in its registers before storing it, so the activation costs no pass of its own over
+/// `out`; the result is bit-identical to [`matmul_a_bt_into`] followed by
+/// [`relu_into`](crate::relu_into).
+///
+/// # Panics
+/// As [`matmul_a_bt_into`].
+///
+/// ```
+/// use length_tensor::{matmul_a_bt_relu_into, ndarray::{array, Array2}};
+/// let x = array![[1.0f32, 2.0], [3.0, -4.0]];
+/// let w = array![[1.0f32, 1.0]];
+/// let mut y = Array2::zeros((2, 1));
+/// matmul_a_bt_relu_into(x.view(), w.view(), Some(array![0.5f32].view()), y.view_mut());
+/// assert_eq!(y, array![[3.5], [0.0]]); // 3 + 0.5, and max(-1 + 0.5, 0)
+/// ```
+pub fn matmul_a_bt_relu_into(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    bias: Option<ArrayView1<f32>>,
+    out: ArrayViewMut2<f32>,
+) {
+    a_bt_into("matmul_a_bt_relu", a, b, bias, out, Output::StoreRelu);
+}
+
+/// `out = a · bᵀ (+ bias)`, stored as `output` says, after checking the shapes (`name` opens
+/// the messages).
+fn a_bt_into(
+    name: &str,
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    bias: Option<ArrayView1<f32>>,
     mut out: ArrayViewMut2<f32>,
+    output: Output,
 ) {
     assert_eq!(
         a.ncols(),
         b.ncols(),
-        "matmul_a_bt: a is {:?} and b is {:?}; a·bᵀ needs equal column counts",
+        "{name}: a is {:?} and b is {:?}; a·bᵀ needs equal column counts",
         a.shape(),
         b.shape()
     );
     assert_eq!(
         out.dim(),
         (a.nrows(), b.nrows()),
-        "matmul_a_bt: out is {:?} but a·bᵀ is {:?}",
+        "{name}: out is {:?} but a·bᵀ is {:?}",
         out.shape(),
         (a.nrows(), b.nrows())
     );
@@ -84,7 +124,7 @@ pub fn matmul_a_bt_into(
         assert_eq!(
             bias.len(),
             b.nrows(),
-            "matmul_a_bt: bias has {} elements but a·bᵀ has {} columns",
+            "{name}: bias has {} elements but a·bᵀ has {} columns",
             bias.len(),
             b.nrows()
         );
@@ -100,11 +140,12 @@ pub fn matmul_a_bt_into(
             }
         },
     };
-    gemm::gemm(
+    gemm::gemm_with(
         MatRef::from_view(&a),
         MatRef::from_view(&b).t(),
         MatMut::from_view(&mut out),
         bias,
+        output,
     );
 }
 

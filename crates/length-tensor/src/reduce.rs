@@ -15,7 +15,9 @@
 //! is computed by one thread in a fixed order: results are bit-identical for any number of
 //! threads.
 
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, Axis, Zip, s};
+use ndarray::{
+    Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, ShapeBuilder, Zip, s,
+};
 use rayon::prelude::*;
 
 use crate::elementwise::PARALLEL_MIN_EXPENSIVE;
@@ -77,6 +79,120 @@ pub fn column_sums_into(a: ArrayView2<f32>, mut out: ArrayViewMut1<f32>) {
         _ => sum_block(out, a),
     }
 }
+
+/// The gradient through ReLU and its column sums, in one pass: `out = grad · [y > 0]` and
+/// `sums[j] = Σ_i out[i, j]`.
+///
+/// This is the backward step of a fully connected layer with ReLU fused into its output `y`
+/// (`max(x · Wᵀ + b, 0)`, so `y > 0` exactly where the pre-activation is): `grad` is the
+/// gradient of `y`, `out` the gradient of the pre-activation, and `sums` the bias gradient. The
+/// result is bit-identical to [`relu_backward_into`](crate::relu_backward_into) followed by
+/// [`column_sums_into`], with one pass over the arrays instead of two.
+///
+/// O(m·n); parallel over blocks of 256 columns as [`column_sums_into`] is, when `out`'s rows
+/// are contiguous.
+///
+/// # Panics
+/// If `y`, `grad` and `out` differ in shape, or `sums` does not have one element per column; the
+/// message names the shapes.
+///
+/// ```
+/// use length_tensor::{relu_backward_column_sums_into, ndarray::{array, Array1, Array2}};
+/// let y = array![[0.0f32, 2.0], [1.0, 3.0]];
+/// let grad = array![[10.0f32, 20.0], [30.0, 40.0]];
+/// let (mut out, mut sums) = (Array2::zeros((2, 2)), Array1::zeros(2));
+/// relu_backward_column_sums_into(y.view(), grad.view(), out.view_mut(), sums.view_mut());
+/// assert_eq!(out, array![[0.0, 20.0], [30.0, 40.0]]);
+/// assert_eq!(sums, array![30.0, 60.0]);
+/// ```
+pub fn relu_backward_column_sums_into(
+    y: ArrayView2<f32>,
+    grad: ArrayView2<f32>,
+    mut out: ArrayViewMut2<f32>,
+    mut sums: ArrayViewMut1<f32>,
+) {
+    assert!(
+        y.dim() == grad.dim() && y.dim() == out.dim(),
+        "relu_backward_column_sums: y is {:?}, grad {:?} and out {:?}; they must match",
+        y.shape(),
+        grad.shape(),
+        out.shape()
+    );
+    assert_eq!(
+        sums.len(),
+        y.ncols(),
+        "relu_backward_column_sums: y is {:?} but sums has {} elements",
+        y.shape(),
+        sums.len()
+    );
+    let block = |y: ArrayView2<f32>,
+                 grad: ArrayView2<f32>,
+                 mut out: ArrayViewMut2<f32>,
+                 mut sums: ArrayViewMut1<f32>| {
+        sums.fill(0.0);
+        for ((y, grad), mut out) in y.rows().into_iter().zip(grad.rows()).zip(out.rows_mut()) {
+            let through = |out: &mut f32, sum: &mut f32, y: f32, grad: f32| {
+                *out = if y > 0.0 { grad } else { 0.0 };
+                *sum += *out;
+            };
+            match (
+                out.as_slice_mut(),
+                sums.as_slice_mut(),
+                y.as_slice(),
+                grad.as_slice(),
+            ) {
+                // Contiguous rows: plain slices, which the compiler vectorizes.
+                (Some(out), Some(sums), Some(y), Some(grad)) => {
+                    for (((out, sum), &y), &grad) in out.iter_mut().zip(sums).zip(y).zip(grad) {
+                        through(out, sum, y, grad);
+                    }
+                }
+                _ => Zip::from(&mut out)
+                    .and(&mut sums)
+                    .and(&y)
+                    .and(&grad)
+                    .for_each(|out, sum, &y, &grad| through(out, sum, y, grad)),
+            }
+        }
+    };
+    let (rows, row_stride) = (out.nrows(), out.strides()[0]);
+    let parallel = y.len() >= PARALLEL_MIN_REDUCE && y.ncols() > COLUMN_BLOCK;
+    match (sums.as_slice_mut(), out.is_standard_layout()) {
+        (Some(sums), true) if parallel => {
+            let out_ptr = OutPointer(out.as_mut_ptr());
+            team::for_each_chunk_mut(sums, COLUMN_BLOCK, |index, sums| {
+                let columns = index * COLUMN_BLOCK..index * COLUMN_BLOCK + sums.len();
+                let shape = (rows, sums.len()).strides((row_stride as usize, 1));
+                // SAFETY: `out` is in standard layout and borrowed mutably for the whole call;
+                // these columns of it are this task's alone.
+                let out = unsafe {
+                    ArrayViewMut2::from_shape_ptr(shape, out_ptr.get().add(columns.start))
+                };
+                let (y, grad) = (
+                    y.slice(s![.., columns.clone()]),
+                    grad.slice(s![.., columns]),
+                );
+                block(y, grad, out, sums.into());
+            });
+        }
+        _ => block(y, grad, out, sums),
+    }
+}
+
+/// `out`'s first element, for tasks that each write their own columns.
+#[derive(Clone, Copy)]
+struct OutPointer(*mut f32);
+
+impl OutPointer {
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+// SAFETY: only used to make disjoint column blocks of one mutably borrowed array.
+unsafe impl Send for OutPointer {}
+// SAFETY: as above.
+unsafe impl Sync for OutPointer {}
 
 /// `exp(x) / Σ exp(x)` along each row, computed stably (the row maximum is subtracted first).
 ///

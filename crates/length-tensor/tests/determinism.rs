@@ -1,15 +1,15 @@
 //! Bit-identical results for 1, 2 and 16 rayon threads: the matrix multiplies (every form, every
-//! kernel path, shapes large enough to run in parallel with several k blocks), ReLU, softmax,
-//! log-softmax and column sums.
+//! kernel path, shapes large enough to run in parallel with several k blocks), ReLU (also fused
+//! into the product and into the column sums), softmax, log-softmax and column sums.
 
 mod common;
 
 use common::SplitMix;
-use length_tensor::ndarray::{Array, Array1, Array2, Dimension};
+use length_tensor::ndarray::{Array, Array1, Array2, Dimension, s};
 use length_tensor::{
-    column_sums, log_softmax_rows, matmul_a_b, matmul_a_bt_into, matmul_at_b,
-    matmul_at_b_update_into, relu, relu_backward, softmax_rows, supported_kernel_paths,
-    with_kernel_path,
+    column_sums, log_softmax_rows, matmul_a_b, matmul_a_bt_into, matmul_a_bt_relu_into,
+    matmul_at_b, matmul_at_b_update_into, relu, relu_backward, relu_backward_column_sums_into,
+    softmax_rows, supported_kernel_paths, with_kernel_path,
 };
 use rayon::ThreadPoolBuilder;
 
@@ -63,6 +63,13 @@ fn matmuls_are_thread_count_independent() {
                     y
                 })
             });
+            assert_thread_independent(&format!("forward through ReLU {shape}"), || {
+                with_kernel_path(path, || {
+                    let mut y = Array2::zeros((batch, outputs));
+                    matmul_a_bt_relu_into(x.view(), w.view(), Some(bias.view()), y.view_mut());
+                    y
+                })
+            });
             assert_thread_independent(&format!("input gradient {shape}"), || {
                 with_kernel_path(path, || matmul_a_b(g.view(), w.view()))
             });
@@ -100,4 +107,14 @@ fn element_wise_and_row_kernels_are_thread_count_independent() {
     let a = random(700, 1500, 7);
     assert_thread_independent("column_sums", || column_sums(a.view()));
     assert_thread_independent("column_sums of a transpose", || column_sums(a.t()));
+    let (y, g) = (random(700, 1500, 8), random(700, 1500, 9));
+    assert_thread_independent("relu_backward_column_sums", || {
+        let (mut out, mut sums) = (Array2::zeros((700, 1500)), Array1::zeros(1500));
+        relu_backward_column_sums_into(y.view(), g.view(), out.view_mut(), sums.view_mut());
+        // Both results in one array: the gradient's rows, then the sums as one more row.
+        let mut both = Array2::zeros((701, 1500));
+        both.slice_mut(s![..700, ..]).assign(&out);
+        both.row_mut(700).assign(&sums);
+        both
+    });
 }

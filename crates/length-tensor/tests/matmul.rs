@@ -7,8 +7,9 @@ mod common;
 use common::{Layout, Operand, SplitMix, any_layout, assert_close, dimension, reference_product};
 use length_tensor::ndarray::{Array1, Array2};
 use length_tensor::{
-    KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_at_b,
-    matmul_at_b_into, matmul_at_b_update_into, supported_kernel_paths, with_kernel_path,
+    KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_a_bt_relu_into,
+    matmul_at_b, matmul_at_b_into, matmul_at_b_update_into, relu_into, supported_kernel_paths,
+    with_kernel_path,
 };
 use proptest::prelude::*;
 
@@ -130,6 +131,43 @@ proptest! {
             prop_assert!(
                 updated.iter().zip(&two_steps).all(|(x, y)| x.to_bits() == y.to_bits()),
                 "aᵀ·b update on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `max(a · bᵀ + bias, 0)` through `matmul_a_bt_relu_into` gives the bits of the product
+    /// followed by `relu_into`: in every orientation, with several k blocks, narrow products and
+    /// empty k, NaN and -0 included (a NaN in `a` reaches the output).
+    #[test]
+    fn a_bt_relu_equals_the_product_then_relu(
+        m in dimension(), n in dimension(), k in common::shared_dimension(),
+        layouts in (any_layout(), any_layout(), any_layout()),
+        with_bias in any::<bool>(), nan_row in any::<bool>(), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let mut a = Operand::random(m, k, layouts.0, &mut rng);
+        if nan_row && m > 0 && k > 0 {
+            a.view_mut()[[0, 0]] = f32::NAN;
+        }
+        let b = Operand::random(n, k, layouts.1, &mut rng);
+        let bias = Array1::from_shape_simple_fn(n, || rng.next_f32() - 0.5);
+        let bias = with_bias.then(|| bias.view());
+        for path in supported_kernel_paths() {
+            let mut fused = nan_output(m, n, layouts.2, &mut rng);
+            let mut two_passes = nan_output(m, n, layouts.2, &mut rng);
+            with_kernel_path(path, || {
+                matmul_a_bt_relu_into(a.view(), b.view(), bias, fused.view_mut());
+                matmul_a_bt_into(a.view(), b.view(), bias, two_passes.view_mut());
+            });
+            let product = two_passes.view().to_owned().into_dyn();
+            relu_into(product.view(), two_passes.view_mut().into_dyn());
+            prop_assert!(
+                fused.view().iter().zip(two_passes.view()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "a·bᵀ through ReLU on {path}, ({m}x{k})·({n}x{k})ᵀ, {layouts:?}"
             );
         }
     }

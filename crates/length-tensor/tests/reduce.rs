@@ -4,7 +4,10 @@ mod common;
 
 use common::{Operand, SplitMix, any_layout, dimension};
 use length_tensor::ndarray::{Array1, Array2, array};
-use length_tensor::{argmax_rows, column_sums, column_sums_into, log_softmax_rows, softmax_rows};
+use length_tensor::{
+    argmax_rows, column_sums, column_sums_into, log_softmax_rows, relu_backward_column_sums_into,
+    relu_backward_into, softmax_rows,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -26,6 +29,31 @@ proptest! {
             let tolerance = rows as f64 * f64::from(f32::EPSILON) * scale;
             prop_assert!((f64::from(s) - exact).abs() <= tolerance, "column {}: {} vs {}", j, s, exact);
         }
+    }
+
+    /// The gradient through ReLU and its column sums in one pass give the bits of
+    /// `relu_backward_into` then `column_sums_into`, for every layout of the output (64 x 1031
+    /// and 300 x 300 are split between threads).
+    #[test]
+    fn relu_backward_column_sums_equal_the_two_passes(
+        (rows, cols) in prop_oneof![
+            (dimension(), dimension()),
+            Just((64usize, 1031usize)),
+            Just((300usize, 300usize)),
+        ],
+        layouts in (any_layout(), any_layout(), any_layout()), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let y = Operand::random(rows, cols, layouts.0, &mut rng);
+        let grad = Operand::random(rows, cols, layouts.1, &mut rng);
+        let mut out = Operand::random(rows, cols, layouts.2, &mut rng);
+        let mut sums = Array1::from_elem(cols, f32::NAN);
+        relu_backward_column_sums_into(y.view(), grad.view(), out.view_mut(), sums.view_mut());
+        let mut through = Array2::from_elem((rows, cols), f32::NAN);
+        relu_backward_into(y.view().into_dyn(), grad.view().into_dyn(), through.view_mut().into_dyn());
+        let expected_sums = column_sums(through.view());
+        prop_assert!(out.view().iter().zip(&through).all(|(x, e)| x.to_bits() == e.to_bits()));
+        prop_assert!(sums.iter().zip(&expected_sums).all(|(x, e)| x.to_bits() == e.to_bits()));
     }
 
     /// Softmax rows are probability vectors; log-softmax is their logarithm; inputs up to ±1e4

@@ -1,6 +1,11 @@
-//! What a GEMM does with each finished tile of the product: store it, or hand it to an update of
-//! C — an optimizer's step, `W ← W − η·(gᵀ·x)` for SGD, applied inside the product that
-//! computes the gradient.
+//! What a GEMM does with each finished tile of the product: store it (through ReLU, for a layer
+//! with its activation fused), or hand it to an update of C — an optimizer's step,
+//! `W ← W − η·(gᵀ·x)` for SGD, applied inside the product that computes the gradient.
+//!
+//! Stored through ReLU, each tile is rectified by the microkernel, in its registers, after the
+//! last k block and before the store (`Tile::rectify`): the activation costs no pass of its own
+//! over the output. (Narrow products and an empty k rectify C after computing it, with
+//! [`rectify`].)
 //!
 //! Applied this way, the gradient never reaches memory: the product is computed one band of rows
 //! (8 on AVX-512) at a time into a buffer that stays in L1/L2, and those rows of W (and of the
@@ -11,6 +16,11 @@
 //! The product's elements are those of the two-pass version, bit for bit (the same sums in the
 //! same order), so an element-wise rule gives the same result either way.
 
+use std::ops::Range;
+
+use super::layout::MatMut;
+use crate::activation::relu_scalar;
+
 /// An element-wise update of C from a piece of the product: `update(i, j0, c, product)` with
 /// `c` = C's row i, columns `j0 .. j0 + c.len()`, and `product` the same elements of `A · B`.
 pub type TileUpdate<'a> = &'a (dyn Fn(usize, usize, &mut [f32], &[f32]) + Sync);
@@ -20,6 +30,8 @@ pub type TileUpdate<'a> = &'a (dyn Fn(usize, usize, &mut [f32], &[f32]) + Sync);
 pub(crate) enum Output<'a> {
     /// `C = A · B (+ bias)`.
     Store,
+    /// `C = max(A · B (+ bias), 0)`: the product through ReLU.
+    StoreRelu,
     /// Each piece of C updated from the same piece of the product, by the caller's rule (an
     /// optimizer's step), each element exactly once, pieces possibly on several threads at once.
     /// `transposed`: the driver computes `Cᵀ = Bᵀ · Aᵀ`, so its (i, j) are the caller's (j, i).
@@ -38,15 +50,20 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// Whether C is simply overwritten with the product.
+    /// Whether C is overwritten with the product (through ReLU or not).
     pub(crate) fn is_store(self) -> bool {
-        matches!(self, Output::Store)
+        matches!(self, Output::Store | Output::StoreRelu)
+    }
+
+    /// Whether the stored product goes through ReLU.
+    pub(crate) fn rectifies(self) -> bool {
+        matches!(self, Output::StoreRelu)
     }
 
     /// The same output for the transposed product `Cᵀ = Bᵀ · Aᵀ`.
     pub(crate) fn transposed(self) -> Output<'a> {
         match self {
-            Output::Store => Output::Store,
+            Output::Store | Output::StoreRelu => self,
             Output::Update { rule, transposed } => Output::Update {
                 rule,
                 transposed: !transposed,
@@ -55,10 +72,10 @@ impl<'a> Output<'a> {
     }
 
     /// Applies the output's rule to C's row `i`, columns `j0 ..` (in the driver's orientation),
-    /// from the same elements of the product. Not for [`Output::Store`].
+    /// from the same elements of the product. Not for a stored product.
     pub(crate) fn apply(self, i: usize, j0: usize, c: &mut [f32], product: &[f32]) {
         match self {
-            Output::Store => unreachable!("a stored product has no epilogue"),
+            Output::Store | Output::StoreRelu => unreachable!("a stored product has no update"),
             Output::Update {
                 rule,
                 transposed: false,
@@ -76,6 +93,30 @@ impl<'a> Output<'a> {
                         std::slice::from_ref(product),
                     );
                 }
+            }
+        }
+    }
+}
+
+/// ReLU in place on rows `rows` and columns `cols` of C: `max(c, 0)`, with `+0` for NaN and `-0`
+/// as [`crate::relu`] gives. Walks C in memory order: along its rows or, for a transposed
+/// product, along its columns.
+pub(crate) fn rectify(c: MatMut, rows: Range<usize>, cols: Range<usize>) {
+    let rectify_run = |start: *mut f32, len: usize| {
+        // SAFETY: the caller passes a run of `len` contiguous elements inside C, its alone.
+        let run = unsafe { std::slice::from_raw_parts_mut(start, len) };
+        run.iter_mut()
+            .for_each(|value| *value = relu_scalar(*value));
+    };
+    if c.cs == 1 {
+        rows.for_each(|i| rectify_run(c.at(i, cols.start), cols.len()));
+    } else if c.rs == 1 {
+        cols.for_each(|j| rectify_run(c.at(rows.start, j), rows.len()));
+    } else {
+        for i in rows {
+            for j in cols.clone() {
+                // SAFETY: (i, j) is inside C and the caller's alone.
+                unsafe { *c.at(i, j) = relu_scalar(*c.at(i, j)) };
             }
         }
     }

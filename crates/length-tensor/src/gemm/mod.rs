@@ -32,6 +32,9 @@
 //!         the update, a whole row of C at a time            (see [`epilogue`])
 //! ```
 //!
+//! - **Through ReLU.** A product stored through ReLU (a layer's forward pass with its activation
+//!   fused, `matmul_a_bt_relu_into`) is rectified tile by tile in the microkernel's registers
+//!   after the last k block, before the store ([`epilogue`]).
 //! - **Narrow products.** At most 16 columns of C with A's rows and B's columns contiguous (the
 //!   output layer's `x · Wᵀ`) skip all of this: dot products along k, see [`narrow`].
 //! - **Orientation.** `C = A · B` and `Cᵀ = Bᵀ · Aᵀ` are the same product; the driver computes
@@ -100,6 +103,9 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
     if k == 0 {
         if output.is_store() {
             fill_with_bias(c, bias);
+            if output.rectifies() {
+                epilogue::rectify(c, 0..m, 0..n);
+            }
         } else {
             // The product is zero: the update still sees every element once.
             update_from_product(c, &vec![0.0; m * n], n, 1, output);
@@ -130,7 +136,13 @@ fn gemm_on_path(
     output: Output,
 ) {
     if narrow::applies(a, b, c) {
-        narrow::gemm(path, a, b, c, bias, output);
+        if output.rectifies() {
+            // A narrow product is a few columns of dot products: one more pass over them.
+            narrow::gemm(path, a, b, c, bias, Output::Store);
+            epilogue::rectify(c, 0..c.rows, 0..c.cols);
+        } else {
+            narrow::gemm(path, a, b, c, bias, output);
+        }
         return;
     }
     let shape = path.tile_shape();
@@ -771,6 +783,7 @@ impl Product<'_> {
             c_cs,
             nr: cols,
             init,
+            rectify: self.output.rectifies() && block + 1 == self.blocks.count,
             count: row_count * panel_count,
             a_next,
             b_next,

@@ -7,8 +7,8 @@
 
 use std::arch::x86_64::{
     __m256i, _MM_HINT_ET0, _mm_prefetch, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps,
-    _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setr_epi32,
-    _mm256_setzero_ps, _mm256_storeu_ps,
+    _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps, _mm256_set1_epi32, _mm256_set1_ps,
+    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
 use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile};
@@ -83,6 +83,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         c_cs,
         nr,
         init,
+        rectify,
         ..
     } = *t;
     let width = NV * LANES;
@@ -187,6 +188,13 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             let a_rows: [*const f32; MR] = std::array::from_fn(|i| a.offset(i as isize * a_rs));
             let mut a_offset = 0isize;
             walk_k!(|i: usize| a_rows[i].offset(a_offset), a_offset += a_ks);
+        }
+
+        if rectify {
+            // max(c, 0) takes the second operand for NaN and for ±0: +0, as `relu` gives.
+            for vector in acc.as_flattened_mut() {
+                *vector = _mm256_max_ps(*vector, _mm256_setzero_ps());
+            }
         }
 
         if c_cs == 1 && nr == width {

@@ -8,7 +8,7 @@
 
 use std::arch::x86_64::{
     __mmask16, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
-    _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
 use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile};
@@ -72,6 +72,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         c_cs,
         nr,
         init,
+        rectify,
         ..
     } = *t;
     let width = NV * LANES;
@@ -142,6 +143,13 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             }
             b_p = b_p.add(b_ks);
             a_offset += a_ks;
+        }
+
+        if rectify {
+            // max(c, 0) takes the second operand for NaN and for ±0: +0, as `relu` gives.
+            for vector in acc.as_flattened_mut() {
+                *vector = _mm512_max_ps(*vector, _mm512_setzero_ps());
+            }
         }
 
         if c_cs == 1 {

@@ -269,6 +269,7 @@ pub fn run_microkernel_in_cache(path: KernelPath, kc: usize, calls: usize) -> u6
         b_next: 0,
         c_next: 0,
         bias_next: 0,
+        rectify: false,
     };
     // SAFETY: A is a packed column panel of mr rows by kc (mr floats per step of k), B a packed
     // panel of kc rows of nr floats, C one mr x nr tile, all inside their vectors; every tile of
@@ -347,6 +348,9 @@ pub(crate) struct Tile {
     /// Valid columns of C (at most `nv * lanes`; the packed panel is zero-padded beyond).
     pub nr: usize,
     pub init: Init,
+    /// Whether the tiles go through ReLU as they are stored: `max(c, 0)` (the last k block of
+    /// a product stored through ReLU).
+    pub rectify: bool,
     /// Tiles in the run (at least one).
     pub count: usize,
     pub a_next: isize,

@@ -6,6 +6,7 @@
 //! FMA it is a slow library call).
 
 use super::{Init, Tile, TileShape, dispatch_tile_shape, run_of_tiles};
+use crate::activation::relu_scalar;
 
 /// Columns per (virtual) vector.
 const LANES: usize = 4;
@@ -73,6 +74,11 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
                         *lane += a_ip * *b.add(v * LANES + l);
                     }
                 }
+            }
+        }
+        if t.rectify {
+            for lane in acc.as_flattened_mut().as_flattened_mut() {
+                *lane = relu_scalar(*lane);
             }
         }
         for (i, row) in acc.iter().enumerate() {
