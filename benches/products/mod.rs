@@ -13,7 +13,8 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use length_tensor::{
-    matmul_a_b_into, matmul_a_bt_into, matmul_at_b_into, matmul_at_b_update_into, update_slices,
+    matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b_into,
+    matmul_at_b_update_into, update_slices,
 };
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
@@ -61,6 +62,9 @@ pub struct Case {
     lhs: Array2<f32>,
     rhs: Array2<f32>,
     bias: Array1<f32>,
+    /// Whether a training step runs this product through ReLU (a hidden layer's forward pass,
+    /// with the activation fused).
+    relu: bool,
 }
 
 impl Case {
@@ -114,8 +118,9 @@ impl Case {
     /// The product as a training step runs it, into `out`: a weight gradient fused with an SGD
     /// step on the weights `out` (`matmul_at_b_update_into`, as `FullyConnected` runs it with
     /// an element-wise optimizer; the gradient is never stored), the step applied by
-    /// `update_slices`, the pass SGD's fused step runs (SIMD chosen at run time); the other forms
-    /// as [`Case::length`].
+    /// `update_slices`, the pass SGD's fused step runs (SIMD chosen at run time); a hidden
+    /// layer's forward product through ReLU (`matmul_a_bt_relu_into`, as `MLP`'s layers fuse
+    /// their activation); the other forms as [`Case::length`].
     #[allow(dead_code)] // only the kernels bench runs the step's forms
     pub fn length_in_step(&self, out: ArrayViewMut2<f32>) {
         match self.form {
@@ -129,12 +134,18 @@ impl Case {
                     });
                 },
             ),
+            Form::Forward if self.relu => matmul_a_bt_relu_into(
+                self.lhs.view(),
+                self.rhs.view(),
+                Some(self.bias.view()),
+                out,
+            ),
             Form::Forward | Form::InputGradient => self.length(out),
         }
     }
 
     /// The name of [`Case::length_in_step`]'s product: the group name, with `_sgd_update` after
-    /// `weight_gradient` for the fused form.
+    /// `weight_gradient` for the fused form and `_relu` after `forward` for a hidden layer's.
     #[allow(dead_code)] // as for `length_in_step`
     pub fn step_name(&self) -> String {
         match self.form {
@@ -142,6 +153,7 @@ impl Case {
                 self.name
                     .replacen("weight_gradient", "weight_gradient_sgd_update", 1)
             }
+            Form::Forward if self.relu => self.name.replacen("forward", "forward_relu", 1),
             Form::Forward | Form::InputGradient => self.name.clone(),
         }
     }
@@ -160,6 +172,7 @@ pub fn cases() -> Vec<Case> {
             lhs: matrix(batch, inputs, 1),
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::from_elem(outputs, 0.1f32),
+            relu: outputs != 10,
         });
     }
     for (inputs, outputs) in [(512, 512), (512, 10)] {
@@ -169,6 +182,7 @@ pub fn cases() -> Vec<Case> {
             lhs: matrix(batch, outputs, 3),
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::zeros(0),
+            relu: false,
         });
     }
     for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
@@ -178,6 +192,7 @@ pub fn cases() -> Vec<Case> {
             lhs: matrix(batch, outputs, 3),
             rhs: matrix(batch, inputs, 1),
             bias: Array1::zeros(0),
+            relu: false,
         });
     }
     cases

@@ -21,7 +21,8 @@
 //!
 //! Last, the kernels bench's one-core measurements (see [`crate::peak_share`]): one core's FMA
 //! peak, measured in the same bench process, and the training step's eight products timed on one
-//! thread (the group `step_product_1thread`, the weight gradients fused with an SGD update), each
+//! thread (the group `step_product_1thread`, the weight gradients fused with an SGD update, the
+//! hidden layers' forward products through ReLU), each
 //! with its GFLOP/s and share of the peak, and the step's products together. `--kernels-only`
 //! includes them; `cargo xtask bench step_product --quick` runs only them (the peers bench then
 //! matches nothing).
@@ -33,6 +34,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 use anyhow::{Context, bail};
 use serde_json::Value;
@@ -98,6 +100,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let info_file = criterion_dir.join(INFO_FILE);
     let interleaved_file = criterion_dir.join(INTERLEAVED_FILE);
     let peak_file = criterion_dir.join(crate::peak_share::PEAK_FILE);
+    // A run reports what it measured: results criterion saved earlier, under ids this run did
+    // not measure (a renamed benchmark, another filter), stay out of the table.
+    let started = (!args.report_only).then(SystemTime::now);
     if !args.report_only {
         std::fs::create_dir_all(&criterion_dir)
             .with_context(|| format!("creating {}", criterion_dir.display()))?;
@@ -121,7 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
         }
     }
-    let results = read_results(&criterion_dir)?;
+    let results = read_results(&criterion_dir, started)?;
     let results: Vec<_> = results
         .into_iter()
         .filter(|result| {
@@ -203,10 +208,19 @@ pub(crate) enum Throughput {
 }
 
 /// Every `new/benchmark.json` under `dir`, with the median of its `new/estimates.json`.
-fn read_results(dir: &Path) -> anyhow::Result<Vec<BenchResult>> {
+/// Every result criterion saved under `dir`; with `since`, only those saved from then on.
+fn read_results(dir: &Path, since: Option<SystemTime>) -> anyhow::Result<Vec<BenchResult>> {
     let mut files = Vec::new();
     find_benchmark_files(dir, &mut files)?;
     files.sort();
+    if let Some(since) = since {
+        let saved_since = |file: &PathBuf| {
+            std::fs::metadata(file)
+                .and_then(|metadata| metadata.modified())
+                .is_ok_and(|modified| modified >= since)
+        };
+        files.retain(saved_since);
+    }
     files.iter().map(|file| read_result(file)).collect()
 }
 
@@ -423,5 +437,49 @@ fn format_throughput(result: &BenchResult) -> String {
         Some(Throughput::Flops(flops)) => format!("{:.1} GFLOP/s", flops / result.median_ns),
         Some(Throughput::Bytes(bytes)) => format!("{:.1} GB/s", bytes / result.median_ns),
         None => "-".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+
+    /// Writes a result as criterion saves it, `group/implementation/new/`, dated `saved`.
+    fn save_result(dir: &Path, group: &str, implementation: &str, saved: SystemTime) {
+        let new = dir.join(group).join(implementation).join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        let benchmark = format!(
+            r#"{{"group_id":"{group}","function_id":"{implementation}","full_id":"{group}/{implementation}","throughput":{{"Elements":1000}}}}"#
+        );
+        std::fs::write(new.join("benchmark.json"), benchmark).unwrap();
+        std::fs::write(
+            new.join("estimates.json"),
+            r#"{"median":{"point_estimate":500.0}}"#,
+        )
+        .unwrap();
+        let file = std::fs::File::options()
+            .write(true)
+            .open(new.join("benchmark.json"))
+            .unwrap();
+        file.set_modified(saved).unwrap();
+    }
+
+    #[test]
+    fn a_run_reads_only_the_results_it_saved() {
+        let dir = std::env::temp_dir().join(format!("length-xtask-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = SystemTime::now();
+        save_result(&dir, "old", "length", started - Duration::from_secs(3600));
+        save_result(&dir, "new", "length", started + Duration::from_secs(1));
+        let ids = |since| -> Vec<String> {
+            let results = read_results(&dir, since).unwrap();
+            results.into_iter().map(|result| result.full_id).collect()
+        };
+        assert_eq!(ids(Some(started)), ["new/length"]);
+        // `--report-only` reports everything criterion has.
+        assert_eq!(ids(None), ["new/length", "old/length"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
