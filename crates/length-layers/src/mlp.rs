@@ -91,7 +91,7 @@ impl MLP {
         Ok(mlp)
     }
 
-    /// Whether each hidden layer applies the activation inside its product (`true`, the
+    /// Sets whether each hidden layer applies the activation inside its product (`true`, the
     /// default) or the graph records the activation as a function node of its own after each
     /// hidden layer (`false`, as the course notebook draws the graph: `FullyConnected`, `ReLU`,
     /// `FullyConnected`, ...). The numbers are the same either way, bit for bit; fused, ReLU

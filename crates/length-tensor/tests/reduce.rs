@@ -137,3 +137,11 @@ fn column_sums_names_mismatched_shapes() {
     let mut out = Array1::zeros(2);
     column_sums_into(Array2::zeros((2, 3)).view(), out.view_mut());
 }
+
+#[test]
+#[should_panic(expected = "relu_backward_column_sums: y is [2, 3], grad [2, 3] and out [3, 2]")]
+fn relu_backward_column_sums_names_mismatched_shapes() {
+    let (y, grad) = (Array2::zeros((2, 3)), Array2::zeros((2, 3)));
+    let (mut out, mut sums) = (Array2::zeros((3, 2)), Array1::zeros(3));
+    relu_backward_column_sums_into(y.view(), grad.view(), out.view_mut(), sums.view_mut());
+}
