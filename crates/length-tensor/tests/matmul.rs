@@ -141,7 +141,8 @@ proptest! {
 
     /// `max(a · bᵀ + bias, 0)` through `matmul_a_bt_relu_into` gives the bits of the product
     /// followed by `relu_into`: in every orientation, with several k blocks, narrow products and
-    /// empty k, NaN and -0 included (a NaN in `a` reaches the output).
+    /// empty k, NaN included (a NaN in `a` makes its row of the product NaN, which comes out as
+    /// +0, as `relu` makes it).
     #[test]
     fn a_bt_relu_equals_the_product_then_relu(
         m in dimension(), n in dimension(), k in common::shared_dimension(),
