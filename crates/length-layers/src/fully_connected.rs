@@ -37,10 +37,11 @@ use length_autograd::{AutogradError, Initializer, Layer, LayerId, Optimizer, Val
 use length_tensor::{
     Matrix, Tensor, column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into,
     matmul_at_b_into, matmul_at_b_update_into, relu_backward_column_sums_into,
+    sigmoid_backward_into,
 };
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2,
-    ArrayViewMutD, Ix2, Zip,
+    ArrayViewMutD, Ix2,
 };
 
 use crate::{Activation, LayersError};
@@ -312,12 +313,8 @@ impl FullyConnected {
                 Some(through)
             }
             Activation::Sigmoid => {
-                // The sigmoid's derivative from its output, as `functions::Sigmoid` takes it.
                 let mut through = pool::take(g.raw_dim());
-                Zip::from(&mut through)
-                    .and(&y)
-                    .and(&g)
-                    .for_each(|dx, &y, &g| *dx = g * y * (1.0 - y));
+                sigmoid_backward_into(y.into_dyn(), g.into_dyn(), through.view_mut().into_dyn());
                 column_sums_into(through.view(), bias_gradient);
                 Some(through)
             }

@@ -1,4 +1,4 @@
-//! Element-wise activations: ReLU (forward and backward, side by side) and sigmoid.
+//! Element-wise activations: ReLU and sigmoid, each forward and backward.
 //!
 //! - ReLU: `y = max(x, 0)`; its gradient passes `g` where `x > 0` and blocks it elsewhere:
 //!   `dx = g · [x > 0]`. (At `x = 0` the derivative is taken as 0, as in LENGTH.)
@@ -64,9 +64,20 @@ pub fn relu_backward(x: ArrayViewD<f32>, grad: ArrayViewD<f32>) -> Tensor {
 /// # Panics
 /// If the shapes differ; the message names them.
 pub fn relu_backward_into(x: ArrayViewD<f32>, grad: ArrayViewD<f32>, out: ArrayViewMutD<f32>) {
-    map2_into("relu_backward", x, grad, out, PARALLEL_MIN_CHEAP, |x, g| {
-        if x > 0.0 { g } else { 0.0 }
-    });
+    map2_into(
+        "relu_backward",
+        x,
+        grad,
+        out,
+        PARALLEL_MIN_CHEAP,
+        relu_gradient_scalar,
+    );
+}
+
+/// ReLU's gradient at one element: `grad` where `x > 0`, else `0` (also at `x = 0` and NaN).
+#[inline]
+pub(crate) fn relu_gradient_scalar(x: f32, grad: f32) -> f32 {
+    if x > 0.0 { grad } else { 0.0 }
 }
 
 /// The logistic function `1 / (1 + e^-x)` element by element, stable for large `|x|`.
@@ -87,6 +98,30 @@ pub fn sigmoid(x: ArrayViewD<f32>) -> Tensor {
         }
     });
     out
+}
+
+/// The gradient of the sigmoid from its output: `out = grad · y · (1 − y)` for `y = σ(x)`, which
+/// spares the exponential.
+///
+/// ```
+/// use length_tensor::{sigmoid_backward_into, ndarray::{array, Array1}};
+/// let y = array![0.5f32, 1.0, 0.0];
+/// let mut out = Array1::zeros(3);
+/// sigmoid_backward_into(y.view().into_dyn(), array![4.0f32, 4.0, 4.0].view().into_dyn(), out.view_mut().into_dyn());
+/// assert_eq!(out, array![1.0, 0.0, 0.0]);
+/// ```
+///
+/// # Panics
+/// If the shapes differ; the message names them.
+pub fn sigmoid_backward_into(y: ArrayViewD<f32>, grad: ArrayViewD<f32>, out: ArrayViewMutD<f32>) {
+    map2_into(
+        "sigmoid_backward",
+        y,
+        grad,
+        out,
+        PARALLEL_MIN_CHEAP,
+        |y, g| g * y * (1.0 - y),
+    );
 }
 
 /// A zeroed standard-layout array of `x`'s shape, for a result the caller overwrites next (the

@@ -106,7 +106,9 @@ mod reduce;
 mod team;
 mod update_pass;
 
-pub use activation::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};
+pub use activation::{
+    relu, relu_backward, relu_backward_into, relu_into, sigmoid, sigmoid_backward_into,
+};
 pub use gemm::TileUpdate;
 pub use kernel::{
     KernelPath, kernel_path, run_microkernel_in_cache, supported_kernel_paths, with_kernel_path,

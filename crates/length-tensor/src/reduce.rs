@@ -20,6 +20,7 @@ use ndarray::{
 };
 use rayon::prelude::*;
 
+use crate::activation::relu_gradient_scalar;
 use crate::elementwise::PARALLEL_MIN_EXPENSIVE;
 use crate::team;
 
@@ -132,7 +133,7 @@ pub fn relu_backward_column_sums_into(
         sums.fill(0.0);
         for ((y, grad), mut out) in y.rows().into_iter().zip(grad.rows()).zip(out.rows_mut()) {
             let through = |out: &mut f32, sum: &mut f32, y: f32, grad: f32| {
-                *out = if y > 0.0 { grad } else { 0.0 };
+                *out = relu_gradient_scalar(y, grad);
                 *sum += *out;
             };
             match (

@@ -2,8 +2,7 @@
 //!
 //! Backward reuses the output `y` instead of recomputing the exponential.
 
-use length_tensor::{Tensor, sigmoid};
-use ndarray::Zip;
+use length_tensor::{Tensor, sigmoid, sigmoid_backward_into};
 
 use crate::{AutogradError, Function, Value, inputs, pool};
 
@@ -29,10 +28,7 @@ impl Function for Sigmoid {
         _needs_gradient: &[bool],
     ) -> Vec<Option<Tensor>> {
         let mut gradient = pool::take(output.raw_dim());
-        Zip::from(&mut gradient)
-            .and(output)
-            .and(output_gradient)
-            .for_each(|dx, &y, &g| *dx = g * y * (1.0 - y));
+        sigmoid_backward_into(output.view(), output_gradient.view(), gradient.view_mut());
         vec![Some(gradient)]
     }
 }

@@ -4,8 +4,8 @@
 //!
 //! Stored through ReLU, each tile is rectified by the microkernel, in its registers, after the
 //! last k block and before the store (`Tile::rectify`): the activation costs no pass of its own
-//! over the output. (Narrow products and an empty k rectify C after computing it, with
-//! [`rectify`].)
+//! over the output. The paths that store element by element (narrow products, an empty k) apply
+//! [`Output::stored`] to each value instead.
 //!
 //! Applied this way, the gradient never reaches memory: the product is computed one band of rows
 //! (8 on AVX-512) at a time into a buffer that stays in L1/L2, and those rows of W (and of the
@@ -16,9 +16,6 @@
 //! The product's elements are those of the two-pass version, bit for bit (the same sums in the
 //! same order), so an element-wise rule gives the same result either way.
 
-use std::ops::Range;
-
-use super::layout::MatMut;
 use crate::activation::relu_scalar;
 
 /// An element-wise update of C from a piece of the product: `update(i, j0, c, product)` with
@@ -60,6 +57,16 @@ impl<'a> Output<'a> {
         matches!(self, Output::StoreRelu)
     }
 
+    /// What a stored product keeps of one element: the value, or for [`Output::StoreRelu`]
+    /// `max(value, 0)` (`+0` for NaN and `-0`, as [`crate::relu`] and the microkernels give).
+    pub(crate) fn stored(self, value: f32) -> f32 {
+        if self.rectifies() {
+            relu_scalar(value)
+        } else {
+            value
+        }
+    }
+
     /// The same output for the transposed product `Cᵀ = Bᵀ · Aᵀ`.
     pub(crate) fn transposed(self) -> Output<'a> {
         match self {
@@ -93,30 +100,6 @@ impl<'a> Output<'a> {
                         std::slice::from_ref(product),
                     );
                 }
-            }
-        }
-    }
-}
-
-/// ReLU in place on rows `rows` and columns `cols` of C: `max(c, 0)`, with `+0` for NaN and `-0`
-/// as [`crate::relu`] gives. Walks C in memory order: along its rows or, for a transposed
-/// product, along its columns.
-pub(crate) fn rectify(c: MatMut, rows: Range<usize>, cols: Range<usize>) {
-    let rectify_run = |start: *mut f32, len: usize| {
-        // SAFETY: the caller passes a run of `len` contiguous elements inside C, its alone.
-        let run = unsafe { std::slice::from_raw_parts_mut(start, len) };
-        run.iter_mut()
-            .for_each(|value| *value = relu_scalar(*value));
-    };
-    if c.cs == 1 {
-        rows.for_each(|i| rectify_run(c.at(i, cols.start), cols.len()));
-    } else if c.rs == 1 {
-        cols.for_each(|j| rectify_run(c.at(rows.start, j), rows.len()));
-    } else {
-        for i in rows {
-            for j in cols.clone() {
-                // SAFETY: (i, j) is inside C and the caller's alone.
-                unsafe { *c.at(i, j) = relu_scalar(*c.at(i, j)) };
             }
         }
     }

@@ -102,10 +102,7 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
     }
     if k == 0 {
         if output.is_store() {
-            fill_with_bias(c, bias);
-            if output.rectifies() {
-                epilogue::rectify(c, 0..m, 0..n);
-            }
+            fill_with_bias(c, bias, output);
         } else {
             // The product is zero: the update still sees every element once.
             update_from_product(c, &vec![0.0; m * n], n, 1, output);
@@ -136,13 +133,7 @@ fn gemm_on_path(
     output: Output,
 ) {
     if narrow::applies(a, b, c) {
-        if output.rectifies() {
-            // A narrow product is a few columns of dot products: one more pass over them.
-            narrow::gemm(path, a, b, c, bias, Output::Store);
-            epilogue::rectify(c, 0..c.rows, 0..c.cols);
-        } else {
-            narrow::gemm(path, a, b, c, bias, output);
-        }
+        narrow::gemm(path, a, b, c, bias, output);
         return;
     }
     let shape = path.tile_shape();
@@ -204,12 +195,13 @@ fn update_from_product(c: MatMut, product: &[f32], rs: usize, cs: usize, output:
     }
 }
 
-/// `c = bias` (or zero) on every row: the product of an empty k.
-fn fill_with_bias(c: MatMut, bias: Option<&[f32]>) {
+/// `c = bias` (or zero) on every row, as the stored `output` keeps it: the product of an empty k.
+fn fill_with_bias(c: MatMut, bias: Option<&[f32]>, output: Output) {
     for i in 0..c.rows {
         for j in 0..c.cols {
+            let value = output.stored(bias.map_or(0.0, |bias| bias[j]));
             // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
-            unsafe { *c.at(i, j) = bias.map_or(0.0, |bias| bias[j]) };
+            unsafe { *c.at(i, j) = value };
         }
     }
 }
