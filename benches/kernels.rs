@@ -124,8 +124,8 @@ fn microkernel_in_l1(c: &mut Criterion) {
 }
 
 /// The k of [`microkernel_in_l1`], the products' k block when B's panel stays in L1: on AVX-512
-/// the packed B panel (128 x 48 floats) is 24 KiB and A's (8 x 128) 4 KiB.
-const KERNEL_IN_L1_KC: usize = 128;
+/// the packed B panel (96 x 64 floats) is 24 KiB and A's (6 x 96) 2.25 KiB.
+const KERNEL_IN_L1_KC: usize = 96;
 
 /// Measures one core's FMA peak, prints it, and writes it to the file `LENGTH_BENCH_PEAK` names,
 /// if any. Under `cargo test` (no `--bench`), one short repetition only checks that it runs.

@@ -64,7 +64,7 @@
 //! | [`update_pass`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
 //!
 //! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a
-//! register-tiled microkernel per instruction set: AVX-512F (an 8 x 48 tile), AVX2 + FMA
+//! register-tiled microkernel per instruction set: AVX-512F (a 6 x 64 tile), AVX2 + FMA
 //! (6 x 16) and portable scalar code (4 x 8), chosen at run time ([`kernel_path`]). The
 //! environment variable `LENGTH_KERNEL=scalar|avx2|avx512` forces a path for the whole process;
 //! [`with_kernel_path`] forces one for a closure (the tests run every path the CPU supports).

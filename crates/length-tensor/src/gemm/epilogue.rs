@@ -8,7 +8,7 @@
 //! [`Output::stored`] to each value instead.
 //!
 //! Applied this way, the gradient never reaches memory: the product is computed one band of rows
-//! (8 on AVX-512) at a time into a buffer that stays in L1/L2, and those rows of W (and of the
+//! (6 on AVX-512) at a time into a buffer that stays in L1/L2, and those rows of W (and of the
 //! optimizer's state) are read and written once, right away, front to back. Computed in two
 //! passes instead, the gradient (as large as W) is written, then read again with W, and W is
 //! written: three passes over arrays that do not fit in L2 rather than one.

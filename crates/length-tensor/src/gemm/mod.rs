@@ -22,7 +22,9 @@
 //!
 //! C strided (a transposed product): A's micro-panel stays in L1, B streams from L2
 //!     for each k block (usually one: kc up to ~1024):
-//!         pack every panel of B[block, :]                   (parallel over panels)
+//!         pack every panel of B[block, :]                   (parallel over panels, or over
+//!                                                            pieces of k when there are fewer
+//!                                                            panels than threads)
 //!         parallel over tasks: for each tile row: for each panel: microkernel
 //!
 //! C updated by an optimizer's step (`matmul_at_b_update_into`; one k block, up to ~1024):
@@ -492,24 +494,41 @@ impl Product<'_> {
     }
 
     /// Every panel of B for k block `p0 .. p0 + kc`, packed into `b_packed` one after another
-    /// (in parallel when it pays).
+    /// (in parallel when it pays: a panel per task, or pieces of a panel's rows when there are
+    /// fewer panels than threads, as for a forward product's single panel of the batch's 64
+    /// columns, so that every thread packs a share).
     fn pack_b_block(&self, p0: usize, kc: usize, b_packed: &mut [f32]) {
         let b_panel_len = self.b_panel_len();
-        let pack_b_panel = |(panel, packed): (usize, &mut [f32])| {
+        let width = |panel: usize| {
+            self.columns
+                .part(panel)
+                .1
+                .next_multiple_of(self.shape.lanes)
+        };
+        // Rows `first .. first + len` of the block's panel `panel`, into `packed`.
+        let pack = |panel: usize, first: usize, len: usize, packed: &mut [f32]| {
             let (j0, cols) = self.columns.part(panel);
-            let width = cols.next_multiple_of(self.shape.lanes);
-            pack_panel(self.b, p0, kc, j0, cols, width, packed);
+            pack_panel(self.b, p0 + first, len, j0, cols, width(panel), packed);
         };
         let elements = kc * self.c.cols;
-        if self.parallel && plan::parallel_pack(elements, self.b.rows_are_contiguous()) {
+        if !(self.parallel && plan::parallel_pack(elements, self.b.rows_are_contiguous())) {
+            for (panel, packed) in b_packed.chunks_mut(b_panel_len).enumerate() {
+                pack(panel, 0, kc, packed);
+            }
+        } else if self.columns.parts >= self.threads {
             team::for_each_chunk_mut(b_packed, b_panel_len, |panel, packed| {
-                pack_b_panel((panel, packed))
+                pack(panel, 0, kc, packed)
             });
         } else {
-            b_packed
-                .chunks_mut(b_panel_len)
-                .enumerate()
-                .for_each(pack_b_panel);
+            // Whole blocks of four rows, which the transposing copy moves together.
+            let piece = kc.div_ceil(self.threads).next_multiple_of(4);
+            for (panel, packed) in b_packed.chunks_mut(b_panel_len).enumerate() {
+                let width = width(panel);
+                let rows = &mut packed[..kc * width];
+                team::for_each_chunk_mut(rows, piece * width, |index, rows| {
+                    pack(panel, index * piece, rows.len() / width, rows)
+                });
+            }
         }
     }
 
@@ -521,7 +540,7 @@ impl Product<'_> {
     /// hardware prefetchers follow, instead of a tile's eight short pieces of rows kilobytes
     /// apart, which they do not. One k block only (`blocks.count == 1`).
     ///
-    /// Against updating each 8x48 tile as the kernel finished it (with the tile's rows of W
+    /// Against updating each tile (then 8x48) as the kernel finished it (with the tile's rows of W
     /// prefetched), a training step of the 784-512-512-10 MLP with SGD ran 8-10 % faster, on 2
     /// threads and on one (MNIST batches, alternating blocks of 16 steps, medians of ~900 steps
     /// each, 5 runs).

@@ -23,10 +23,11 @@ const PARALLEL_MIN_ROW_COPY: usize = 1 << 15;
 const PARALLEL_MIN_TRANSPOSE: usize = 1 << 14;
 
 /// The fewest tile rows a row band of the B-resident order gets for parallelism alone: each band
-/// packs B again, so a band of 8 tiles (64 rows on AVX-512) re-packs B once per 64 rows of work.
-/// The input gradient `g · W` of a batch of 64 (8 tiles) then packs W once instead of twice, and
-/// its 11 column bands still keep two threads busy: 7-11 % faster for 64x512 by 512x512
-/// (alternating runs in one process, 2 threads) than with bands of 4 tiles.
+/// packs B again, so a band of 8 tiles (48 rows on AVX-512) re-packs B at most once per 48 rows
+/// of work. The input gradient `g · W` of a batch of 64 (11 tiles of 6 or 5 rows) then packs W
+/// once, and its 8 column bands still keep two threads busy. Measured with the earlier 8-row
+/// tiles: 7-11 % faster for 64x512 by 512x512 (alternating runs in one process, 2 threads) than
+/// with bands of 4 tiles, which packed W twice.
 const MIN_BAND_TILES: usize = 8;
 
 /// Tasks per thread to aim for. Many more tasks than threads let rayon's work stealing even out
