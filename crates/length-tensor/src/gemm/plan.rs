@@ -252,8 +252,8 @@ fn tasks_for(threads: usize) -> usize {
 }
 
 /// Whether A's rows, although contiguous, are better copied to a padded stride before use: when
-/// the row stride is a multiple of 1 KiB, eight rows fall into at most four of the L1's 64 sets
-/// and evict B's micro-panel (with a 4 KiB stride all eight share one set). The copy costs about
+/// the row stride is a multiple of 1 KiB, a tile's rows (six on AVX-512) fall into at most four
+/// of the L1's 64 sets and evict B's micro-panel (with a 4 KiB stride all share one set). The copy costs about
 /// a quarter cycle per element of A, against `n / 32` cycles of multiply-adds per element, so it
 /// is made only when C has several panels of columns.
 pub(crate) fn copy_a_rows(a: MatRef, column_panels: usize) -> bool {
