@@ -8,9 +8,11 @@
 //! cost no scalar code when C is row-contiguous.
 //!
 //! Against the 8 x 48 tile it replaces, which split the batch into two 32-wide panels and so
-//! broadcast every weight twice, SGD epochs of the course's MLP took 0.91x the time on one thread
-//! and 0.96x on two (median ratios of 5 alternating rounds of 2 epochs, Intel Xeon with
-//! AVX-512), with the same bits: the tile's shape does not change the order of any sum.
+//! broadcast every weight twice, SGD epochs of the course's MLP took 0.98x the time on one thread
+//! and 0.94x on two (median per-round ratios of 13 alternating rounds of 2 epochs in two
+//! sittings, Intel Xeon with AVX-512: 0.91x and 0.96x in a fast hour, 1.01x and 0.93x in a slow
+//! one), with the same bits: the tile's shape does not change the order of any sum. The forward
+//! products alone ran 2-12 % faster on one thread.
 
 use std::arch::x86_64::{
     __mmask16, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
