@@ -30,8 +30,10 @@
 //! `cargo xtask bench` then prints each one-thread product's share of that peak. The group
 //! `step_product_kernel_in_l1` times the microkernel alone on one tile with its operands in L1
 //! (`length_tensor::run_microkernel_in_cache`): what the products could reach without packing,
-//! edge tiles and cache misses, printed beside the peak. The filter `step_product` runs only
-//! these (`cargo xtask bench step_product --quick`).
+//! edge tiles and cache misses, printed beside the peak. After criterion, the bench times the
+//! peak and the step's products once more, in turn, round after round (`interleaved_share`),
+//! and writes the step's share of the peak to the file `LENGTH_BENCH_SHARE` names. The filter
+//! `step_product` runs only these (`cargo xtask bench step_product --quick`).
 //!
 //! LENGTH runs on rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise) with
 //! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
@@ -191,4 +193,68 @@ fn main() {
     step_products_one_thread(&mut c);
     microkernel_in_l1(&mut c);
     c.final_summary();
+    // `cargo bench` passes `--bench`; `cargo test` runs the benchmarks once without it.
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    let benchmarking = std::env::args().any(|arg| arg == "--bench");
+    if benchmarking && filter.is_none_or(|filter| "step_product_1thread".contains(&filter)) {
+        interleaved_share(SHARE_ROUNDS);
+    }
+}
+
+/// Rounds of [`interleaved_share`]: about 12 ms each (the peak, best of three ~1 ms runs, and
+/// about a millisecond of each product).
+const SHARE_ROUNDS: usize = 100;
+
+/// One core's FMA peak and the step's eight products, timed in turn round after round on a rayon
+/// pool of one thread; each round's share is the products' flops over their summed times, over
+/// that round's peak. The criterion figures above time each product for seconds, minutes apart
+/// from the peak; on a shared machine whose speed drifts that moves the step's share by several
+/// points from run to run, while the rounds here see the same machine for the peak and every
+/// product. Prints the share's median and quartiles and writes
+/// `rounds<TAB>lower quartile<TAB>median<TAB>upper quartile<TAB>median peak GFLOP/s` to the file
+/// `LENGTH_BENCH_SHARE` names, if any (`cargo xtask bench` prints it under the products).
+fn interleaved_share(rounds: usize) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a rayon pool of one thread");
+    let cases = cases();
+    let mut outputs: Vec<_> = cases.iter().map(|case| case.output()).collect();
+    // About a millisecond of each product per round at 100 GFLOP/s.
+    let batches: Vec<usize> = cases
+        .iter()
+        .map(|case| (100_000_000 / case.flops()).clamp(4, 10_000))
+        .collect();
+    let step_flops: f64 = cases.iter().map(|case| case.flops() as f64).sum();
+    let (shares, peaks): (Vec<f64>, Vec<f64>) = pool.install(|| {
+        (0..rounds)
+            .map(|_| {
+                let peak = peak::measure(Duration::from_millis(1), 3).gflop_per_second;
+                let mut step_seconds = 0.0;
+                for ((case, out), &batch) in cases.iter().zip(&mut outputs).zip(&batches) {
+                    let start = std::time::Instant::now();
+                    for _ in 0..batch {
+                        case.length_in_step(black_box(out.view_mut()));
+                    }
+                    step_seconds += start.elapsed().as_secs_f64() / batch as f64;
+                }
+                (step_flops / step_seconds / 1e9 / peak, peak)
+            })
+            .unzip()
+    });
+    let [low, median, high] = products::quartiles(shares);
+    let peak = products::quartiles(peaks)[1];
+    println!(
+        "interleaved, {rounds} rounds of the peak and the step's products in turn: the step's \
+         products {:.1}% of the peak (quartiles {:.1}% - {:.1}%), peak {peak:.1} GFLOP/s",
+        100.0 * median,
+        100.0 * low,
+        100.0 * high
+    );
+    if let Some(path) = std::env::var_os("LENGTH_BENCH_SHARE") {
+        let line = format!("{rounds}\t{low:.5}\t{median:.5}\t{high:.5}\t{peak:.3}\n");
+        if let Err(error) = std::fs::write(&path, line) {
+            eprintln!("kernels bench: could not write LENGTH_BENCH_SHARE: {error}");
+        }
+    }
 }

@@ -100,12 +100,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let info_file = criterion_dir.join(INFO_FILE);
     let interleaved_file = criterion_dir.join(INTERLEAVED_FILE);
     let peak_file = criterion_dir.join(crate::peak_share::PEAK_FILE);
+    let share_file = criterion_dir.join(crate::peak_share::SHARE_FILE);
     // A run reports what it measured: results criterion saved earlier, under ids this run did
     // not measure (a renamed benchmark, another filter), stay out of the table.
     let started = (!args.report_only).then(SystemTime::now);
     if !args.report_only {
         std::fs::create_dir_all(&criterion_dir)
             .with_context(|| format!("creating {}", criterion_dir.display()))?;
+        // Written only when this run measures it (not under another filter).
+        let _ = std::fs::remove_file(&share_file);
         for (package, bench) in BENCHES {
             let mut command = Command::new(&cargo);
             command
@@ -113,6 +116,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .env("LENGTH_BENCH_INFO", &info_file)
                 .env("LENGTH_BENCH_INTERLEAVED", &interleaved_file)
                 .env("LENGTH_BENCH_PEAK", &peak_file)
+                .env("LENGTH_BENCH_SHARE", &share_file)
                 .args(["bench", "-p", package, "--bench", bench, "--"]);
             if let Some(filter) = &args.filter {
                 command.arg(filter);
@@ -151,6 +155,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let peak = std::fs::read_to_string(&peak_file).ok();
     crate::peak_share::print(&results, peak.as_deref());
+    if let Ok(share) = std::fs::read_to_string(&share_file) {
+        crate::peak_share::print_interleaved(&share);
+    }
     if args.kernels_only || args.report_only || args.filter.is_some() {
         return Ok(());
     }

@@ -10,6 +10,10 @@
 //! Between the peak and the products it prints the microkernel alone on one tile with its
 //! operands in L1 (group `step_product_kernel_in_l1`): the products' ceiling on this core,
 //!
+//! Last, when the run measured it, the same share timed interleaved ([`SHARE_FILE`]): the peak
+//! and the eight products in turn, round after round, so that a machine whose speed drifts
+//! between the criterion groups does not move the figure:
+//!
 //! ```text
 //! one core's FMA peak (AVX-512, 12 chains): 240.1 GFLOP/s
 //! the microkernel alone, operands in L1: 190.0 GFLOP/s, 79.1% of the peak (the products' ceiling)
@@ -17,6 +21,9 @@
 //! forward 64x784 by 512x784T                        150.2          62.6%
 //! ...
 //! the epoch's products (per step)                   140.0          58.3%
+//! ...
+//! Interleaved, 100 rounds of one core's peak and the step's products in turn (...)
+//! 58.9% of the peak (quartiles 57.2% - 60.1%); the peak's median 236.4 GFLOP/s.
 //! ```
 
 use crate::bench::{BenchResult, Throughput};
@@ -30,6 +37,46 @@ const KERNEL_GROUP: &str = "step_product_kernel_in_l1";
 /// The file, under criterion's directory, where the kernels bench writes the peak (through the
 /// `LENGTH_BENCH_PEAK` environment variable): `path<TAB>chains<TAB>GFLOP/s`.
 pub const PEAK_FILE: &str = "length-fma-peak.txt";
+
+/// The file, under criterion's directory, where the kernels bench writes the step's share of the
+/// peak timed interleaved (through `LENGTH_BENCH_SHARE`): `rounds<TAB>lower quartile<TAB>median
+/// <TAB>upper quartile<TAB>median peak GFLOP/s`, the shares as fractions.
+pub const SHARE_FILE: &str = "length-interleaved-share.txt";
+
+/// The step's share of the peak with the peak and the products timed in turn, round by round.
+#[derive(Debug, PartialEq)]
+struct InterleavedShare {
+    rounds: usize,
+    quartiles: [f64; 3],
+    peak_gflop_per_second: f64,
+}
+
+/// Reads the share file's line; `None` if it is not five tab-separated numbers.
+fn parse_interleaved(text: &str) -> Option<InterleavedShare> {
+    let mut fields = text.trim().split('\t');
+    let rounds = fields.next()?.parse().ok()?;
+    let mut number = || fields.next()?.parse::<f64>().ok();
+    let share = InterleavedShare {
+        rounds,
+        quartiles: [number()?, number()?, number()?],
+        peak_gflop_per_second: number()?,
+    };
+    fields.next().is_none().then_some(share)
+}
+
+/// Prints the interleaved share under the products' block (nothing if the text does not parse).
+pub fn print_interleaved(text: &str) {
+    let Some(share) = parse_interleaved(text) else {
+        return;
+    };
+    let [low, median, high] = share.quartiles.map(|fraction| 100.0 * fraction);
+    println!(
+        "Interleaved, {} rounds of one core's peak and the step's products in turn (same process, \
+         one thread): the step's products\n{median:.1}% of the peak (quartiles {low:.1}% - \
+         {high:.1}%); the peak's median {:.1} GFLOP/s.",
+        share.rounds, share.peak_gflop_per_second
+    );
+}
 
 /// One core's FMA peak, as the kernels bench measured it.
 #[derive(Debug, PartialEq)]
@@ -185,6 +232,21 @@ mod tests {
             median_ns,
             throughput: Some(Throughput::Flops(flops)),
         }
+    }
+
+    #[test]
+    fn the_interleaved_share_is_read_from_the_benchs_line() {
+        assert_eq!(
+            parse_interleaved("100\t0.61\t0.645\t0.67\t238.5\n"),
+            Some(InterleavedShare {
+                rounds: 100,
+                quartiles: [0.61, 0.645, 0.67],
+                peak_gflop_per_second: 238.5
+            })
+        );
+        assert_eq!(parse_interleaved("100\t0.61\t0.645\t0.67"), None);
+        assert_eq!(parse_interleaved("100\t0.61\t0.645\t0.67\t238.5\t1"), None);
+        assert_eq!(parse_interleaved("many\t0.61\t0.645\t0.67\t238.5"), None);
     }
 
     #[test]
