@@ -8,8 +8,7 @@
 //! over criterion's median time) and its share of the peak, then the step's products together:
 //! the flops of all eight over the sum of their median times (a step runs each product once).
 //! Between the peak and the products it prints the microkernel alone on one tile with its
-//! operands in L1 (group `step_product_kernel_in_l1`): the products' ceiling on this core,
-//!
+//! operands in L1 (group `step_product_kernel_in_l1`): the products' ceiling on this core.
 //! Last, when the run measured it, the same share timed interleaved ([`SHARE_FILE`]): the peak
 //! and the eight products in turn, round after round, so that a machine whose speed drifts
 //! between the criterion groups does not move the figure:
