@@ -160,7 +160,7 @@ pub fn relu_backward_column_sums_into(
     let parallel = y.len() >= PARALLEL_MIN_REDUCE && y.ncols() > COLUMN_BLOCK;
     match (sums.as_slice_mut(), out.is_standard_layout()) {
         (Some(sums), true) if parallel => {
-            let out_ptr = OutPointer(out.as_mut_ptr());
+            let out_ptr = team::SendPointer(out.as_mut_ptr());
             team::for_each_chunk_mut(sums, COLUMN_BLOCK, |index, sums| {
                 let columns = index * COLUMN_BLOCK..index * COLUMN_BLOCK + sums.len();
                 let shape = (rows, sums.len()).strides((row_stride as usize, 1));
@@ -179,21 +179,6 @@ pub fn relu_backward_column_sums_into(
         _ => block(y, grad, out, sums),
     }
 }
-
-/// `out`'s first element, for tasks that each write their own columns.
-#[derive(Clone, Copy)]
-struct OutPointer(*mut f32);
-
-impl OutPointer {
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
-// SAFETY: only used to make disjoint column blocks of one mutably borrowed array.
-unsafe impl Send for OutPointer {}
-// SAFETY: as above.
-unsafe impl Sync for OutPointer {}
 
 /// `exp(x) / Σ exp(x)` along each row, computed stably (the row maximum is subtracted first).
 ///

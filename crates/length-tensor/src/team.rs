@@ -92,8 +92,9 @@ pub fn for_each_chunk_mut<T: Send>(
     });
 }
 
-/// A raw pointer that tasks on other threads may use (for disjoint pieces only).
-struct SendPointer<T>(*mut T);
+/// A raw pointer that tasks on other threads may use (for disjoint pieces only): of a slice here,
+/// of an array's column blocks in `reduce.rs`.
+pub(crate) struct SendPointer<T>(pub(crate) *mut T);
 
 impl<T> Clone for SendPointer<T> {
     fn clone(&self) -> Self {
@@ -104,12 +105,13 @@ impl<T> Clone for SendPointer<T> {
 impl<T> Copy for SendPointer<T> {}
 
 impl<T> SendPointer<T> {
-    fn get(self) -> *mut T {
+    pub(crate) fn get(self) -> *mut T {
         self.0
     }
 }
 
-// SAFETY: only ever used to hand disjoint pieces of a `&mut [T]` (T: Send) to tasks.
+// SAFETY: only ever used to hand disjoint pieces of one mutably borrowed `[T]` or array (T:
+// Send) to tasks.
 unsafe impl<T: Send> Send for SendPointer<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for SendPointer<T> {}
