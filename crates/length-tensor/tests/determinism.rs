@@ -12,6 +12,7 @@ use length_tensor::{
     softmax_rows, supported_kernel_paths, with_kernel_path,
 };
 use rayon::ThreadPoolBuilder;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const THREAD_COUNTS: [usize; 3] = [1, 2, 16];
 
@@ -90,6 +91,36 @@ fn matmuls_are_thread_count_independent() {
             // Strided operands take the packing paths.
             assert_thread_independent(&format!("transposed operands {shape}"), || {
                 with_kernel_path(path, || matmul_a_b(x.t(), g.view()))
+            });
+        }
+    }
+}
+
+/// An update that depends on where each element is (as Adam's moment estimates do) sees every
+/// element once, at its own indices, whichever way the threads split C: by rows of tiles for a
+/// hidden layer, by columns for an output layer of 10 units (fewer tile rows than threads).
+#[test]
+fn updates_see_every_element_once_at_its_indices_for_any_thread_count() {
+    for (batch, inputs, outputs) in [(64, 512, 10), (64, 784, 512), (64, 1000, 3)] {
+        let x = random(batch, inputs, 10);
+        let g = random(batch, outputs, 11);
+        let w = random(outputs, inputs, 12);
+        for path in supported_kernel_paths() {
+            let shape = format!("{batch}x{inputs}x{outputs} on {path}");
+            assert_thread_independent(&format!("index-dependent update {shape}"), || {
+                with_kernel_path(path, || {
+                    let mut w = w.clone();
+                    let visits = AtomicUsize::new(0);
+                    let rule = |i: usize, j0: usize, w: &mut [f32], p: &[f32]| {
+                        visits.fetch_add(w.len(), Ordering::Relaxed);
+                        for (j, (w, &p)) in (j0..).zip(w.iter_mut().zip(p)) {
+                            *w -= 0.1 * p * (1 + i * inputs + j) as f32;
+                        }
+                    };
+                    matmul_at_b_update_into(g.view(), x.view(), w.view_mut(), &rule);
+                    assert_eq!(visits.into_inner(), outputs * inputs, "{shape}");
+                    w
+                })
             });
         }
     }

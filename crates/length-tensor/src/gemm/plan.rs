@@ -285,6 +285,26 @@ pub(crate) fn parallel_pack(elements: usize, rows_contiguous: bool) -> bool {
     elements >= threshold
 }
 
+/// Whether an update of C is split between the threads by columns rather than by rows of tiles
+/// (`with_column_groups`): when it has no more tile rows than there are threads, as an output
+/// layer's 10 rows have. Split by rows, every thread would then pack and read all of B.
+pub(crate) fn update_by_columns(row_tiles: usize, threads: usize) -> bool {
+    row_tiles <= threads
+}
+
+/// Whether an update of C runs in parallel below [`PARALLEL_MIN_FLOPS`]: when it is split by
+/// columns ([`update_by_columns`]) and its B (`b_elements` floats), which each thread then packs
+/// a share of, is worth packing in parallel. The output layer's update (10 x 64 by 64 x 512:
+/// 655,360 flops, 32,768 floats of B) is one; packing B is most of its cost.
+pub(crate) fn parallel_update_by_columns(
+    row_tiles: usize,
+    b_elements: usize,
+    b_rows_contiguous: bool,
+    threads: usize,
+) -> bool {
+    update_by_columns(row_tiles, threads) && parallel_pack(b_elements, b_rows_contiguous)
+}
+
 /// The longest k for which B's panels are read in place however many tile rows reuse them: a
 /// panel of so few rows stays in L1 where it is, and packing it is pure overhead. The output
 /// layer's input gradient (64x10 by 10x512) ran 3.5-6.6 % faster so (alternating runs in one
@@ -312,7 +332,7 @@ pub(crate) fn rows_across_b_in_place(kc: usize, n: usize) -> bool {
 }
 
 /// The `band`-th of `bands` near-equal parts of `0..len`.
-fn band(band: usize, bands: usize, len: usize) -> Range<usize> {
+pub(crate) fn band(band: usize, bands: usize, len: usize) -> Range<usize> {
     (band * len / bands)..((band + 1) * len / bands)
 }
 
