@@ -107,8 +107,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !args.report_only {
         std::fs::create_dir_all(&criterion_dir)
             .with_context(|| format!("creating {}", criterion_dir.display()))?;
-        // Written only when this run measures it (not under another filter).
-        let _ = std::fs::remove_file(&share_file);
+        // The side files are written only by the benchmarks that this run measures (not under
+        // another filter): a file left from an earlier run would be printed as if measured now.
+        for side_file in [&info_file, &interleaved_file, &peak_file, &share_file] {
+            let _ = std::fs::remove_file(side_file);
+        }
         for (package, bench) in BENCHES {
             let mut command = Command::new(&cargo);
             command
