@@ -47,9 +47,10 @@
 //! - **Complexity.** O(m·n·k) multiply-adds, plus O(k·n) copies to pack B (once per band of rows)
 //!   and, when A's rows are strided, O(m·k) to pack A.
 //! - **Parallelism.** Tiles are split into tasks for the kernels' threads ([`crate::team`]) when
-//!   the product has at least [`plan::PARALLEL_MIN_FLOPS`] flops; the k loop is never split
-//!   between threads (the input gradient's two fixed halves of k, [`split_k`], are two products
-//!   of their own).
+//!   the product has at least [`plan::PARALLEL_MIN_FLOPS`] flops (or is an update split by
+//!   columns whose B is worth packing in parallel, [`plan::parallel_update_by_columns`]); the k
+//!   loop is never split between threads (the input gradient's two fixed halves of k,
+//!   [`split_k`], are two products of their own).
 //! - **Determinism.** Each element of C is accumulated by one microkernel call per k block, in
 //!   increasing k, starting from the previous block's value (the first block starts from the bias
 //!   or zero). The tiling depends on the shapes, the layouts and the kernel path only, so the
