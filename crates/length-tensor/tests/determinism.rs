@@ -98,7 +98,7 @@ fn matmuls_are_thread_count_independent() {
 
 /// An update that depends on where each element is (as Adam's moment estimates do) sees every
 /// element once, at its own indices, whichever way the threads split C: by rows of tiles for a
-/// hidden layer, by columns for an output layer of 10 units (fewer tile rows than threads).
+/// hidden layer, by columns for an output layer of 10 units (no more tile rows than threads).
 #[test]
 fn updates_see_every_element_once_at_its_indices_for_any_thread_count() {
     for (batch, inputs, outputs) in [(64, 512, 10), (64, 784, 512), (64, 1000, 3)] {
