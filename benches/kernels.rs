@@ -132,8 +132,7 @@ const KERNEL_IN_L1_KC: usize = 96;
 /// Measures one core's FMA peak, prints it, and writes it to the file `LENGTH_BENCH_PEAK` names,
 /// if any. Under `cargo test` (no `--bench`), one short repetition only checks that it runs.
 fn fma_peak() {
-    let benchmarking = std::env::args().any(|arg| arg == "--bench");
-    let peak = if benchmarking {
+    let peak = if benchmarking() {
         peak::measure(Duration::from_millis(80), 7)
     } else {
         peak::measure(Duration::from_millis(1), 1)
@@ -193,12 +192,16 @@ fn main() {
     step_products_one_thread(&mut c);
     microkernel_in_l1(&mut c);
     c.final_summary();
-    // `cargo bench` passes `--bench`; `cargo test` runs the benchmarks once without it.
     let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
-    let benchmarking = std::env::args().any(|arg| arg == "--bench");
-    if benchmarking && filter.is_none_or(|filter| "step_product_1thread".contains(&filter)) {
+    if benchmarking() && filter.is_none_or(|filter| "step_product_1thread".contains(&filter)) {
         interleaved_share(SHARE_ROUNDS);
     }
+}
+
+/// Whether this is a benchmark run: `cargo bench` passes `--bench`; `cargo test` runs the
+/// benchmarks once without it.
+fn benchmarking() -> bool {
+    std::env::args().any(|arg| arg == "--bench")
 }
 
 /// Rounds of [`interleaved_share`]: about 12 ms each (the peak, best of three ~1 ms runs, and

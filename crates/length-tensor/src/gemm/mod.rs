@@ -235,6 +235,7 @@ fn blocked(
         return;
     }
     let threads = team::threads();
+    let rows = Split::new(m, 1, shape.mr);
     let columns = Split::new(n, shape.lanes, shape.nv);
     let a_layout = if !a.rows_are_contiguous() && !plan::read_a_in_place(a) {
         ALayout::ColumnPanels
@@ -253,13 +254,13 @@ fn blocked(
         bias,
         output,
         blocks,
-        rows: Split::new(m, 1, shape.mr),
+        rows,
         columns,
         parallel: threads > 1
             && (2 * m * n * k >= plan::PARALLEL_MIN_FLOPS
                 || !output.is_store()
                     && plan::parallel_update_by_columns(
-                        m.div_ceil(shape.mr),
+                        rows.parts,
                         k * n,
                         b.rows_are_contiguous(),
                         threads,
@@ -456,8 +457,7 @@ impl Product<'_> {
                             row_stride: self.b.rs as usize,
                         }
                     } else {
-                        let width = cols.next_multiple_of(lanes);
-                        pack_panel(self.b, p0, kc, j0, cols, width, packed);
+                        self.pack_b_rows(panel, p0..p0 + kc, packed);
                         BPanel::packed(packed, kc, cols, lanes)
                     };
                     self.column_of_tiles(a_source, block, rows.clone(), panel, b_panel);
@@ -513,25 +513,14 @@ impl Product<'_> {
     /// columns, so that every thread packs a share).
     fn pack_b_block(&self, p0: usize, kc: usize, b_packed: &mut [f32]) {
         let b_panel_len = self.b_panel_len();
-        let width = |panel: usize| {
-            self.columns
-                .part(panel)
-                .1
-                .next_multiple_of(self.shape.lanes)
-        };
-        // Rows `first .. first + len` of the block's panel `panel`, into `packed`.
-        let pack = |panel: usize, first: usize, len: usize, packed: &mut [f32]| {
-            let (j0, cols) = self.columns.part(panel);
-            pack_panel(self.b, p0 + first, len, j0, cols, width(panel), packed);
-        };
         let elements = kc * self.c.cols;
         if !(self.parallel && plan::parallel_pack(elements, self.b.rows_are_contiguous())) {
             for (panel, packed) in b_packed.chunks_mut(b_panel_len).enumerate() {
-                pack(panel, 0, kc, packed);
+                self.pack_b_rows(panel, p0..p0 + kc, packed);
             }
         } else if self.columns.parts >= self.threads {
             team::for_each_chunk_mut(b_packed, b_panel_len, |panel, packed| {
-                pack(panel, 0, kc, packed)
+                self.pack_b_rows(panel, p0..p0 + kc, packed)
             });
         } else {
             // One panel would leave a thread idle. On two threads (Intel Xeon), the 64x784
@@ -542,13 +531,29 @@ impl Product<'_> {
             // which the transposing copy moves together.
             let piece = kc.div_ceil(self.threads).next_multiple_of(4);
             for (panel, packed) in b_packed.chunks_mut(b_panel_len).enumerate() {
-                let width = width(panel);
+                let width = self.panel_width(panel);
                 let rows = &mut packed[..kc * width];
                 team::for_each_chunk_mut(rows, piece * width, |index, rows| {
-                    pack(panel, index * piece, rows.len() / width, rows)
+                    let first = p0 + index * piece;
+                    self.pack_b_rows(panel, first..first + rows.len() / width, rows)
                 });
             }
         }
+    }
+
+    /// Floats per row of B's packed panel `panel`: its columns, padded to whole vectors.
+    fn panel_width(&self, panel: usize) -> usize {
+        self.columns
+            .part(panel)
+            .1
+            .next_multiple_of(self.shape.lanes)
+    }
+
+    /// Rows `rows` of B's panel `panel`, packed into `packed` (`panel_width` floats a row).
+    fn pack_b_rows(&self, panel: usize, rows: Range<usize>, packed: &mut [f32]) {
+        let (j0, cols) = self.columns.part(panel);
+        let width = self.panel_width(panel);
+        pack_panel(self.b, rows.start, rows.len(), j0, cols, width, packed);
     }
 
     /// An update of C (an optimizer's step), one band of `mr` rows at a time: B is packed once
@@ -632,9 +637,7 @@ impl Product<'_> {
                 .as_mut_slice()
                 .split_at_mut(panels.len() * b_panel_len);
             for (panel, packed) in panels.clone().zip(packed.chunks_exact_mut(b_panel_len)) {
-                let (j0, cols) = self.columns.part(panel);
-                let width = cols.next_multiple_of(self.shape.lanes);
-                pack_panel(self.b, 0, kc, j0, cols, width, packed);
+                self.pack_b_rows(panel, 0..kc, packed);
             }
             let b_panels = BPanels::Packed {
                 panels: packed,

@@ -253,9 +253,9 @@ fn tasks_for(threads: usize) -> usize {
 
 /// Whether A's rows, although contiguous, are better copied to a padded stride before use: when
 /// the row stride is a multiple of 1 KiB, a tile's rows (six on AVX-512) fall into at most four
-/// of the L1's 64 sets and evict B's micro-panel (with a 4 KiB stride all share one set). The copy costs about
-/// a quarter cycle per element of A, against `n / 32` cycles of multiply-adds per element, so it
-/// is made only when C has several panels of columns.
+/// of the L1's 64 sets and evict B's micro-panel (with a 4 KiB stride all share one set). The
+/// copy costs about a quarter cycle per element of A, against `n / 32` cycles of multiply-adds
+/// per element, so it is made only when C has several panels of columns.
 pub(crate) fn copy_a_rows(a: MatRef, column_panels: usize) -> bool {
     const ALIASING_STRIDE: isize = 1024 / size_of::<f32>() as isize;
     a.rows_are_contiguous() && a.rows > 1 && a.rs % ALIASING_STRIDE == 0 && column_panels >= 4
