@@ -22,8 +22,8 @@
 //!
 //! The group `step_product_1thread` times the same eight products as one training step runs them
 //! (ids `step_product_1thread/<form>_<shape>`), on a rayon pool of one thread: the weight
-//! gradients in the form fused with the optimizer's step (`matmul_at_b_update_into` with an SGD
-//! update, ids `weight_gradient_sgd_update_...`) and the hidden layers' forward products through
+//! gradients in the form fused with SGD's step (`matmul_at_b_descend_into`, ids
+//! `weight_gradient_sgd_update_...`) and the hidden layers' forward products through
 //! ReLU (`matmul_a_bt_relu_into`, ids `forward_relu_...`), since that is what a step runs. Before any
 //! benchmark, the bench measures one core's FMA peak (`benches/peak/mod.rs`), prints it, and,
 //! when `LENGTH_BENCH_PEAK` names a file, writes it there as `path<TAB>chains<TAB>GFLOP/s`;

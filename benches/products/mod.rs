@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use length_tensor::{
-    matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b_into,
-    matmul_at_b_update_into, update_slices,
+    matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b_descend_into,
+    matmul_at_b_into,
 };
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
@@ -116,24 +116,16 @@ const SGD_LEARNING_RATE: f32 = 0.1;
 
 impl Case {
     /// The product as a training step runs it, into `out`: a weight gradient fused with an SGD
-    /// step on the weights `out` (`matmul_at_b_update_into`, as `FullyConnected` runs it with
-    /// an element-wise optimizer; the gradient is never stored), the step applied by
-    /// `update_slices`, the pass SGD's fused step runs (SIMD chosen at run time); a hidden
-    /// layer's forward product through ReLU (`matmul_a_bt_relu_into`, as `MLP`'s layers fuse
-    /// their activation); the other forms as [`Case::length`].
+    /// step on the weights `out` (`matmul_at_b_descend_into`, as `FullyConnected` runs it with
+    /// SGD: the microkernel subtracts each finished tile from the weights, and the gradient is
+    /// never stored); a hidden layer's forward product through ReLU (`matmul_a_bt_relu_into`, as
+    /// `MLP`'s layers fuse their activation); the other forms as [`Case::length`].
     #[allow(dead_code)] // only the kernels bench runs the step's forms
     pub fn length_in_step(&self, out: ArrayViewMut2<f32>) {
         match self.form {
-            Form::WeightGradient => matmul_at_b_update_into(
-                self.lhs.view(),
-                self.rhs.view(),
-                out,
-                &|_, _, weights, gradient| {
-                    update_slices(weights, [], gradient, |weight, gradient, _| {
-                        *weight -= SGD_LEARNING_RATE * gradient;
-                    });
-                },
-            ),
+            Form::WeightGradient => {
+                matmul_at_b_descend_into(self.lhs.view(), self.rhs.view(), out, SGD_LEARNING_RATE)
+            }
             Form::Forward if self.relu => matmul_a_bt_relu_into(
                 self.lhs.view(),
                 self.rhs.view(),

@@ -163,6 +163,16 @@ pub trait ElementwiseOptimizer: LearningRate {
     /// and its in-place [`update`](Optimizer::update), which see the parameters.
     fn delta(step: Self::Step, p: f32, g: f32, state: &mut Self::State) -> f32;
 
+    /// `Some(η)` if [`delta`](ElementwiseOptimizer::delta) is exactly `η · g` for this step,
+    /// whatever `p` (plain SGD), with no state: the fused step may then run inside the
+    /// weight-gradient product's microkernel ([`ElementwiseStep::descent_rate`]). `None` (the
+    /// default) otherwise; returning `Some` for any other rule would silently train with the
+    /// wrong update.
+    fn descent_rate(step: Self::Step) -> Option<f32> {
+        let _ = step;
+        None
+    }
+
     /// The per-layer state this optimizer keeps (a field of type [`LayerStates`]).
     fn layer_states(&self) -> &LayerStates;
 
@@ -395,5 +405,9 @@ impl<T: ElementwiseOptimizer> ElementwiseStep for PieceStep<T> {
                 *p -= T::delta(step, *p, g, state)
             });
         }
+    }
+
+    fn descent_rate(&self) -> Option<f32> {
+        T::descent_rate(self.step).filter(|_| T::State::SLOTS == 0)
     }
 }

@@ -172,4 +172,15 @@ pub trait ElementwiseStep: Sync {
     /// # Panics
     /// If the piece lies outside the parameter or the lengths differ.
     fn apply(&self, index: usize, offset: usize, parameter: &mut [f32], gradient: &[f32]);
+
+    /// The rate `η` if this step is plain gradient descent, `p ← p − η·g` for every element
+    /// (computed as exactly that: the product, then the subtraction), with no state: a layer may
+    /// then have the weight-gradient product apply it in the microkernel's registers
+    /// (`length_tensor::matmul_at_b_descend_into`), with the same bits as [`apply`]. `None` (the
+    /// default) for any other rule.
+    ///
+    /// [`apply`]: ElementwiseStep::apply
+    fn descent_rate(&self) -> Option<f32> {
+        None
+    }
 }

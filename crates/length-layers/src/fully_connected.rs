@@ -36,8 +36,8 @@
 use length_autograd::{AutogradError, Initializer, Layer, LayerId, Optimizer, Value, inputs, pool};
 use length_tensor::{
     Matrix, Tensor, column_sums_into, matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into,
-    matmul_at_b_into, matmul_at_b_update_into, relu_backward_column_sums_into,
-    sigmoid_backward_into,
+    matmul_at_b_descend_into, matmul_at_b_into, matmul_at_b_update_into,
+    relu_backward_column_sums_into, sigmoid_backward_into,
 };
 use ndarray::{
     Array1, Array2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut1, ArrayViewMut2,
@@ -417,8 +417,11 @@ impl Layer for FullyConnected {
     /// With an element-wise optimizer (all of length-optim's), the step is applied to the
     /// weights a band of rows at a time as the weight-gradient product `gᵀ · x` finishes them
     /// (`matmul_at_b_update_into`), and the weight gradient is never stored: bit-identical to
-    /// `backward` then `update`, with one pass over the weights instead of three. Not when the
-    /// layer [keeps its gradients](FullyConnected::keep_gradients).
+    /// `backward` then `update`, with one pass over the weights instead of three. With plain SGD
+    /// ([`ElementwiseStep::descent_rate`](length_autograd::ElementwiseStep::descent_rate)) the
+    /// microkernel applies the step to each tile of the weights itself
+    /// (`matmul_at_b_descend_into`). Not when the layer
+    /// [keeps its gradients](FullyConnected::keep_gradients).
     fn backward_and_update(
         &mut self,
         inputs: &[&Value],
@@ -439,15 +442,20 @@ impl Layer for FullyConnected {
             .map_or(output_gradient, |through| through.view());
         // Before the weights move: g · W needs the weights of the forward pass.
         let input_gradient = self.input_gradient(g, needs_gradient);
-        let row_length = self.weights.ncols();
-        matmul_at_b_update_into(
-            g,
-            x,
-            self.weights.view_mut(),
-            &|i, j0, weights, gradient| {
-                step.apply(0, i * row_length + j0, weights, gradient);
-            },
-        );
+        if let Some(rate) = step.descent_rate() {
+            // Plain SGD: the microkernel subtracts each finished tile of η·gᵀx from W itself.
+            matmul_at_b_descend_into(g, x, self.weights.view_mut(), rate);
+        } else {
+            let row_length = self.weights.ncols();
+            matmul_at_b_update_into(
+                g,
+                x,
+                self.weights.view_mut(),
+                &|i, j0, weights, gradient| {
+                    step.apply(0, i * row_length + j0, weights, gradient);
+                },
+            );
+        }
         let bias = self.bias.as_slice_mut().expect("the bias is contiguous");
         let bias_gradient = self.bias_gradient.as_slice().expect("contiguous");
         step.apply(1, 0, bias, bias_gradient);

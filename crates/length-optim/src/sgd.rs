@@ -114,6 +114,11 @@ impl ElementwiseOptimizer for Sgd {
         learning_rate * g
     }
 
+    /// `delta` is `η · g`: the step runs in the weight-gradient product's microkernel.
+    fn descent_rate(learning_rate: f32) -> Option<f32> {
+        Some(learning_rate)
+    }
+
     fn layer_states(&self) -> &LayerStates {
         &self.states
     }

@@ -115,7 +115,7 @@ pub use kernel::{
 };
 pub use matmul::{
     matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b,
-    matmul_at_b_into, matmul_at_b_update_into,
+    matmul_at_b_descend_into, matmul_at_b_into, matmul_at_b_update_into,
 };
 pub use matrix_view::{as_matrix, as_matrix_mut, into_matrix};
 pub use reduce::{

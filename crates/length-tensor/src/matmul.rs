@@ -228,20 +228,7 @@ pub fn matmul_at_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 /// # Panics
 /// If the row counts differ or `out` is not (m, n); the message names the shapes.
 pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
-    assert_eq!(
-        a.nrows(),
-        b.nrows(),
-        "matmul_at_b: a is {:?} and b is {:?}; aᵀ·b needs equal row counts",
-        a.shape(),
-        b.shape()
-    );
-    assert_eq!(
-        out.dim(),
-        (a.ncols(), b.ncols()),
-        "matmul_at_b: out is {:?} but aᵀ·b is {:?}",
-        out.shape(),
-        (a.ncols(), b.ncols())
-    );
+    assert_at_b_shapes("matmul_at_b", &a, &b, &out);
     gemm::gemm(
         MatRef::from_view(&a).t(),
         MatRef::from_view(&b),
@@ -288,25 +275,78 @@ pub fn matmul_at_b_update_into(
     mut out: ArrayViewMut2<f32>,
     update: TileUpdate<'_>,
 ) {
-    assert_eq!(
-        a.nrows(),
-        b.nrows(),
-        "matmul_at_b_update: a is {:?} and b is {:?}; aᵀ·b needs equal row counts",
-        a.shape(),
-        b.shape()
-    );
-    assert_eq!(
-        out.dim(),
-        (a.ncols(), b.ncols()),
-        "matmul_at_b_update: out is {:?} but aᵀ·b is {:?}",
-        out.shape(),
-        (a.ncols(), b.ncols())
-    );
+    assert_at_b_shapes("matmul_at_b_update", &a, &b, &out);
     gemm::gemm_with(
         MatRef::from_view(&a).t(),
         MatRef::from_view(&b),
         MatMut::from_view(&mut out),
         None,
         Output::update(update),
+    );
+}
+
+/// `out ← out − rate · aᵀ·b` without storing the product: a step of plain gradient descent
+/// (SGD) folded into the product that computes the weight gradient, each element computed as
+/// `w - rate * g` with `g` the element of `aᵀ · b`.
+///
+/// The result is bit-identical to [`matmul_at_b_update_into`] with the rule `*w -= rate * g`,
+/// and so to computing the gradient first and subtracting after. The difference is where the
+/// step happens: when `out`'s rows are contiguous, the microkernel subtracts each finished
+/// tile of the product from the tile of `out` in its registers, with no buffer for the product
+/// and no rule to call, and the weights are read and written once, by the tile that computes
+/// their gradient. Inside a training step of the course's MLP with SGD, the 784-input layer's
+/// update took 0.91-0.92x the time of the rule on one thread and 0.94-0.96x on two (Intel Xeon
+/// with AVX-512; two alternating runs of an epoch each, timed per operation).
+///
+/// O(m·n·k), parallel over bands of rows like [`matmul_at_b_update_into`].
+///
+/// ```
+/// use length_tensor::{matmul_at_b_descend_into, ndarray::array};
+/// let g = array![[1.0f32], [2.0]];
+/// let x = array![[3.0f32, 4.0], [5.0, 6.0]];
+/// let mut w = array![[1.0f32, 1.0]];
+/// // gᵀ·x = [13, 16]; with rate 0.5, w - 0.5 · [13, 16].
+/// matmul_at_b_descend_into(g.view(), x.view(), w.view_mut(), 0.5);
+/// assert_eq!(w, array![[-5.5, -7.0]]);
+/// ```
+///
+/// # Panics
+/// If the row counts differ or `out` is not (m, n); the message names the shapes.
+pub fn matmul_at_b_descend_into(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    mut out: ArrayViewMut2<f32>,
+    rate: f32,
+) {
+    assert_at_b_shapes("matmul_at_b_descend", &a, &b, &out);
+    gemm::gemm_with(
+        MatRef::from_view(&a).t(),
+        MatRef::from_view(&b),
+        MatMut::from_view(&mut out),
+        None,
+        Output::Descend(rate),
+    );
+}
+
+/// Panics unless `aᵀ · b` is defined and has `out`'s shape, naming `function` and the shapes.
+fn assert_at_b_shapes(
+    function: &str,
+    a: &ArrayView2<f32>,
+    b: &ArrayView2<f32>,
+    out: &ArrayViewMut2<f32>,
+) {
+    assert_eq!(
+        a.nrows(),
+        b.nrows(),
+        "{function}: a is {:?} and b is {:?}; aᵀ·b needs equal row counts",
+        a.shape(),
+        b.shape()
+    );
+    assert_eq!(
+        out.dim(),
+        (a.ncols(), b.ncols()),
+        "{function}: out is {:?} but aᵀ·b is {:?}",
+        out.shape(),
+        (a.ncols(), b.ncols())
     );
 }

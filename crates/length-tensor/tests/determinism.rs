@@ -8,8 +8,8 @@ use common::SplitMix;
 use length_tensor::ndarray::{Array, Array1, Array2, Dimension, s};
 use length_tensor::{
     column_sums, log_softmax_rows, matmul_a_b, matmul_a_bt_into, matmul_a_bt_relu_into,
-    matmul_at_b, matmul_at_b_update_into, relu, relu_backward, relu_backward_column_sums_into,
-    softmax_rows, supported_kernel_paths, with_kernel_path,
+    matmul_at_b, matmul_at_b_descend_into, matmul_at_b_update_into, relu, relu_backward,
+    relu_backward_column_sums_into, softmax_rows, supported_kernel_paths, with_kernel_path,
 };
 use rayon::ThreadPoolBuilder;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -85,6 +85,13 @@ fn matmuls_are_thread_count_independent() {
                             *w -= 0.1 * p;
                         }
                     });
+                    w
+                })
+            });
+            assert_thread_independent(&format!("SGD step in the microkernel {shape}"), || {
+                with_kernel_path(path, || {
+                    let mut w = w.clone();
+                    matmul_at_b_descend_into(g.view(), x.view(), w.view_mut(), 0.1);
                     w
                 })
             });

@@ -8,8 +8,8 @@ use common::{Layout, Operand, SplitMix, any_layout, assert_close, dimension, ref
 use length_tensor::ndarray::{Array1, Array2};
 use length_tensor::{
     KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_a_bt_relu_into,
-    matmul_at_b, matmul_at_b_into, matmul_at_b_update_into, relu_into, supported_kernel_paths,
-    with_kernel_path,
+    matmul_at_b, matmul_at_b_descend_into, matmul_at_b_into, matmul_at_b_update_into, relu_into,
+    supported_kernel_paths, with_kernel_path,
 };
 use proptest::prelude::*;
 
@@ -94,10 +94,12 @@ proptest! {
 proptest! {
     #![proptest_config(config())]
 
-    /// `out −= s · (aᵀ · b)` through `matmul_at_b_update_into` gives the same bits as the
-    /// product (into a buffer of `out`'s layout) followed by `out -= s * p`.
+    /// `out −= s · (aᵀ · b)` through `matmul_at_b_update_into`, and through
+    /// `matmul_at_b_descend_into` (the step in the microkernel's registers when `out`'s rows are
+    /// contiguous), gives the same bits as the product (into a buffer of `out`'s layout) followed
+    /// by `out -= s * p`.
     #[test]
-    fn an_update_equals_the_product_then_the_update(
+    fn an_update_or_a_descent_equals_the_product_then_the_update(
         m in dimension(), n in dimension(), k in common::shared_dimension(),
         layouts in (any_layout(), any_layout(), any_layout()), seed in any::<u64>(),
     ) {
@@ -107,7 +109,7 @@ proptest! {
         let start = Operand::random(m, n, layouts.2, &mut rng);
         let scale = rng.next_f32();
         for path in supported_kernel_paths() {
-            let (updated, two_steps) = with_kernel_path(path, || {
+            let (updated, descended, two_steps) = with_kernel_path(path, || {
                 // An SGD step through the update, which must see every element once, at the
                 // indices of `out` it is given (each element still holds its start value).
                 let mut updated = start.view().to_owned();
@@ -121,17 +123,21 @@ proptest! {
                 };
                 matmul_at_b_update_into(a.view(), b.view(), updated.view_mut(), &sgd);
                 assert_eq!(visits.into_inner(), m * n);
+                // The same step as a descent, on `out`'s layout.
+                let mut descended = nan_output(m, n, layouts.2, &mut SplitMix(seed));
+                descended.view_mut().assign(&start.view());
+                matmul_at_b_descend_into(a.view(), b.view(), descended.view_mut(), scale);
                 // The product in a buffer of the output's layout, as a layer keeps its gradient.
                 let mut product = nan_output(m, n, layouts.2, &mut SplitMix(seed));
                 matmul_at_b_into(a.view(), b.view(), product.view_mut());
                 let mut two_steps = start.view().to_owned();
                 two_steps.zip_mut_with(&product.view(), |w, &p| *w -= scale * p);
-                (updated, two_steps)
+                (updated, descended.view().to_owned(), two_steps)
             });
-            prop_assert!(
-                updated.iter().zip(&two_steps).all(|(x, y)| x.to_bits() == y.to_bits()),
-                "aᵀ·b update on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}"
-            );
+            let same = |x: &Array2<f32>| x.iter().zip(&two_steps).all(|(x, y)| x.to_bits() == y.to_bits());
+            let context = format!("aᵀ·b on {path}, ({k}x{m})ᵀ·({k}x{n}), {layouts:?}");
+            prop_assert!(same(&updated), "update {context}");
+            prop_assert!(same(&descended), "descent {context}");
         }
     }
 }

@@ -15,6 +15,10 @@
 //!
 //! The product's elements are those of the two-pass version, bit for bit (the same sums in the
 //! same order), so an element-wise rule gives the same result either way.
+//!
+//! Plain gradient descent, `W ← W − η·(gᵀ·x)`, goes one step further ([`Output::Descend`]): the
+//! microkernel reads its tile of W after the k loop (prefetched before it), subtracts η times
+//! the tile of the product and stores W, so the product never leaves the registers.
 
 use crate::activation::relu_scalar;
 
@@ -36,6 +40,11 @@ pub(crate) enum Output<'a> {
         rule: TileUpdate<'a>,
         transposed: bool,
     },
+    /// `C ← C − rate · (A · B)`, each element as `c - rate * product` (the bits of the rule
+    /// `*c -= rate * product`): a step of plain gradient descent, which the microkernel applies in
+    /// its registers when C's rows are contiguous (`kernel::Finish::Descend`), with no band and
+    /// no rule to call.
+    Descend(f32),
 }
 
 impl<'a> Output<'a> {
@@ -70,7 +79,7 @@ impl<'a> Output<'a> {
     /// The same output for the transposed product `Cᵀ = Bᵀ · Aᵀ`.
     pub(crate) fn transposed(self) -> Output<'a> {
         match self {
-            Output::Store | Output::StoreRelu => self,
+            Output::Store | Output::StoreRelu | Output::Descend(_) => self,
             Output::Update { rule, transposed } => Output::Update {
                 rule,
                 transposed: !transposed,
@@ -83,6 +92,11 @@ impl<'a> Output<'a> {
     pub(crate) fn apply(self, i: usize, j0: usize, c: &mut [f32], product: &[f32]) {
         match self {
             Output::Store | Output::StoreRelu => unreachable!("a stored product has no update"),
+            Output::Descend(rate) => {
+                for (c, &product) in c.iter_mut().zip(product) {
+                    *c -= rate * product;
+                }
+            }
             Output::Update {
                 rule,
                 transposed: false,

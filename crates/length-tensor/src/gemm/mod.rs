@@ -32,6 +32,8 @@
 //!     parallel over tile rows:
 //!         for each panel: microkernel into the task's band buffer (mr rows of C's width)
 //!         the update, a whole row of C at a time            (see [`epilogue`])
+//!     (plain SGD, `matmul_at_b_descend_into`, needs no band: the microkernel subtracts
+//!     rate x its tile from C's tile in its registers)
 //!     (with no more tile rows than threads, as for an output layer's 10 rows, the threads split
 //!     the panels instead: each packs its own and updates those columns of every row)
 //! ```
@@ -71,7 +73,7 @@ pub(crate) use layout::{MatMut, MatRef};
 
 use std::ops::Range;
 
-use crate::kernel::{self, Init, KernelPath, Tile, TileShape};
+use crate::kernel::{self, Finish, Init, KernelPath, Tile, TileShape};
 use crate::team;
 use pack::pack_panel;
 use plan::{KBlocks, Split, TaskGrid};
@@ -574,36 +576,21 @@ impl Product<'_> {
             self.with_column_groups();
             return;
         }
-        let (n, kc) = (self.c.cols, self.a.cols);
+        let kc = self.a.cols;
         let b_panel_len = self.b_panel_len();
         let b_len = self.columns.parts * b_panel_len;
         let mut shared = Workspace::take(Slot::Shared, b_len + self.packed_a_len());
         let (b_packed, a_packed) = shared.as_mut_slice().split_at_mut(b_len);
         let a_source = self.pack_a(a_packed);
         self.pack_b_block(0, kc, b_packed);
-        let b_packed = &*b_packed;
+        let b_panels = BPanels::Packed {
+            panels: b_packed,
+            first: 0,
+        };
         let run_band = |row_tile: usize| {
-            let (i0, rows) = self.rows.part(row_tile);
-            let mut band = Workspace::take(Slot::Task, rows * n);
-            let band = band.as_mut_slice();
-            let target = Band {
-                ptr: band.as_mut_ptr(),
-                len: band.len(),
-                row_stride: n,
-            };
+            let mut band = Workspace::take(Slot::Task, self.band_len());
             let panels = 0..self.columns.parts;
-            self.row_of_tiles(
-                a_source,
-                0,
-                row_tile,
-                panels,
-                BPanels::Packed {
-                    panels: b_packed,
-                    first: 0,
-                },
-                Some(target),
-            );
-            self.update_from_band(band, i0, 0..n);
+            self.update_row_of_tiles(a_source, row_tile, panels, b_panels, band.as_mut_slice());
         };
         if self.parallel {
             team::for_each(self.rows.parts, run_band);
@@ -622,20 +609,16 @@ impl Product<'_> {
     /// 64x512) took 11-13 µs so, against 18-20 µs on the calling thread alone (Intel Xeon,
     /// AVX-512; one thread, reading only its own cache, takes 9.5-10 µs).
     fn with_column_groups(&self) {
-        let (m, n, kc) = (self.c.rows, self.c.cols, self.a.cols);
+        let kc = self.a.cols;
         let b_panel_len = self.b_panel_len();
         let mut shared = Workspace::take(Slot::Shared, self.packed_a_len());
         let a_source = self.pack_a(shared.as_mut_slice());
         let groups = self.threads.min(self.columns.parts);
         let run_group = |group: usize| {
             let panels = plan::band(group, groups, self.columns.parts);
-            let (last_j0, last_cols) = self.columns.part(panels.end - 1);
-            let columns = self.columns.part(panels.start).0..last_j0 + last_cols;
-            let band_len = self.shape.mr.min(m) * n;
-            let mut scratch = Workspace::take(Slot::Task, panels.len() * b_panel_len + band_len);
-            let (packed, band) = scratch
-                .as_mut_slice()
-                .split_at_mut(panels.len() * b_panel_len);
+            let packed_len = panels.len() * b_panel_len;
+            let mut scratch = Workspace::take(Slot::Task, packed_len + self.band_len());
+            let (packed, band) = scratch.as_mut_slice().split_at_mut(packed_len);
             for (panel, packed) in panels.clone().zip(packed.chunks_exact_mut(b_panel_len)) {
                 self.pack_b_rows(panel, 0..kc, packed);
             }
@@ -644,25 +627,55 @@ impl Product<'_> {
                 first: panels.start,
             };
             for row_tile in 0..self.rows.parts {
-                let (i0, rows) = self.rows.part(row_tile);
-                let band = &mut band[..rows * n];
-                let target = Band {
-                    ptr: band.as_mut_ptr(),
-                    len: band.len(),
-                    row_stride: n,
-                };
-                self.row_of_tiles(
-                    a_source,
-                    0,
-                    row_tile,
-                    panels.clone(),
-                    b_panels,
-                    Some(target),
-                );
-                self.update_from_band(band, i0, columns.clone());
+                self.update_row_of_tiles(a_source, row_tile, panels.clone(), b_panels, band);
             }
         };
         team::for_each(groups, run_group);
+    }
+
+    /// Whether the microkernel applies the update to C's tiles itself: a descent
+    /// ([`Output::Descend`]) on a C whose rows are contiguous. Then no band is needed.
+    fn descends_in_kernel(&self) -> bool {
+        matches!(self.output, Output::Descend(_)) && self.c.cs == 1
+    }
+
+    /// Floats of a task's band buffer for an update: one tile row of the product at C's width,
+    /// or none when the kernel updates C itself.
+    fn band_len(&self) -> usize {
+        if self.descends_in_kernel() {
+            0
+        } else {
+            self.shape.mr.min(self.c.rows) * self.c.cols
+        }
+    }
+
+    /// Computes tile row `row_tile` of the product over the column panels `panels` and updates
+    /// those elements of C from it: in the microkernel's registers when it
+    /// [descends](Product::descends_in_kernel), else through `band` (`band_len()` floats) and the
+    /// output's rule, a row at a time.
+    fn update_row_of_tiles(
+        &self,
+        a_source: ASource<'_>,
+        row_tile: usize,
+        panels: Range<usize>,
+        b_panels: BPanels<'_>,
+        band: &mut [f32],
+    ) {
+        if self.descends_in_kernel() {
+            self.row_of_tiles(a_source, 0, row_tile, panels, b_panels, None);
+            return;
+        }
+        let (i0, rows) = self.rows.part(row_tile);
+        let (last_j0, last_cols) = self.columns.part(panels.end - 1);
+        let columns = self.columns.part(panels.start).0..last_j0 + last_cols;
+        let band = &mut band[..rows * self.c.cols];
+        let target = Band {
+            ptr: band.as_mut_ptr(),
+            len: band.len(),
+            row_stride: self.c.cols,
+        };
+        self.row_of_tiles(a_source, 0, row_tile, panels, b_panels, Some(target));
+        self.update_from_band(band, i0, columns);
     }
 
     /// Threads to plan for: one when the product is too small to run in parallel.
@@ -878,7 +891,7 @@ impl Product<'_> {
             c_cs,
             nr: cols,
             init,
-            rectify: self.output.rectifies() && block + 1 == self.blocks.count,
+            finish: self.finish(block, band.is_some()),
             count: row_count * panel_count,
             a_next,
             b_next,
@@ -895,6 +908,21 @@ impl Product<'_> {
         // this task only (or inside the task's band, asserted); the bias slices hold the run's
         // `panel_count * cols` (`row_count * rows`) values; `path` was checked by `kernel_path`.
         unsafe { kernel::run_tiles(self.path, rows, vectors, &tile) };
+    }
+
+    /// What the microkernel does with the tiles of k block `block`, written into a band
+    /// (`into_band`) or into C: stores them (through ReLU after the last k block of a product
+    /// stored through ReLU), or applies a descent to C's tiles.
+    fn finish(&self, block: usize, into_band: bool) -> Finish {
+        let last = block + 1 == self.blocks.count;
+        match self.output {
+            Output::StoreRelu if last => Finish::StoreRelu,
+            Output::Descend(rate) if !into_band => {
+                debug_assert!(last && self.descends_in_kernel());
+                Finish::Descend(rate)
+            }
+            _ => Finish::Store,
+        }
     }
 
     /// Applies the output's rule to `columns` of rows `i0 ..` of C, a row at a time, from `band`

@@ -6,12 +6,15 @@
 //! row-contiguous.
 
 use std::arch::x86_64::{
-    __m256i, _MM_HINT_ET0, _mm_prefetch, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps,
-    _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps, _mm256_set1_epi32, _mm256_set1_ps,
-    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps,
+    __m256i, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps,
+    _mm256_maskstore_ps, _mm256_max_ps, _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps,
+    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps,
 };
 
-use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile};
+use super::{
+    Finish, Init, Tile, TileShape, dispatch_tile_shape, gather_tile, prefetch_tile, run_of_tiles,
+    scatter_tile,
+};
 
 /// Floats per `ymm` register.
 const LANES: usize = 8;
@@ -83,7 +86,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         c_cs,
         nr,
         init,
-        rectify,
+        finish,
         ..
     } = *t;
     let width = NV * LANES;
@@ -143,15 +146,9 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             }
         }
 
-        // The tile of C is written after the k loop: ask for its lines now, so that they arrive
-        // while the loop runs instead of stalling the stores one line at a time. (A prefetch of
-        // an address outside C is harmless: it faults nothing and is dropped.)
-        if c_cs == 1 && kc <= PREFETCH_C_MAX_K {
-            for i in 0..MR {
-                let c_row = c.wrapping_offset(i as isize * c_rs);
-                _mm_prefetch::<_MM_HINT_ET0>(c_row.cast::<i8>());
-                _mm_prefetch::<_MM_HINT_ET0>(c_row.wrapping_add(width - 1).cast::<i8>());
-            }
+        // The tile of C is written (and, descending, read) after the k loop.
+        if c_cs == 1 && (kc <= PREFETCH_C_MAX_K || matches!(finish, Finish::Descend(_))) {
+            prefetch_tile(c, c_rs, MR, width);
         }
 
         // Each step of k: NV vectors of B's row, MR broadcasts of A's column (`$a(i)` is row
@@ -190,10 +187,25 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             walk_k!(|i: usize| a_rows[i].offset(a_offset), a_offset += a_ks);
         }
 
-        if rectify {
-            // max(c, 0) takes the second operand for NaN and for ±0: +0, as `relu` gives.
-            for vector in acc.as_flattened_mut() {
-                *vector = _mm256_max_ps(*vector, _mm256_setzero_ps());
+        match finish {
+            Finish::Store => {}
+            Finish::StoreRelu => {
+                // max(c, 0) takes the second operand for NaN and for ±0: +0, as `relu` gives.
+                for vector in acc.as_flattened_mut() {
+                    *vector = _mm256_max_ps(*vector, _mm256_setzero_ps());
+                }
+            }
+            Finish::Descend(rate) => {
+                debug_assert_eq!(c_cs, 1, "a descending tile's rows are contiguous");
+                let rate = _mm256_set1_ps(rate);
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let c_row = c.offset(i as isize * c_rs);
+                    for (v, vector) in row.iter_mut().enumerate() {
+                        let (mask, _) = lane_mask(nr, v);
+                        let old = _mm256_maskload_ps(c_row.add(v * LANES), mask);
+                        *vector = _mm256_sub_ps(old, _mm256_mul_ps(rate, *vector));
+                    }
+                }
             }
         }
 

@@ -16,10 +16,14 @@
 
 use std::arch::x86_64::{
     __mmask16, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_maskz_loadu_ps,
-    _mm512_max_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    _mm512_max_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
+    _mm512_sub_ps,
 };
 
-use super::{Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile};
+use super::{
+    Finish, Init, Tile, TileShape, dispatch_tile_shape, gather_tile, prefetch_tile, run_of_tiles,
+    scatter_tile,
+};
 
 /// Floats per `zmm` register.
 const LANES: usize = 16;
@@ -81,7 +85,7 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
         c_cs,
         nr,
         init,
-        rectify,
+        finish,
         ..
     } = *t;
     let width = NV * LANES;
@@ -131,6 +135,10 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             }
         }
 
+        if let Finish::Descend(_) = finish {
+            prefetch_tile(c, c_rs, MR, width);
+        }
+
         // One base pointer per row of A and one shared offset along k: each broadcast is a
         // single `[row + offset]` load, whatever A's row stride.
         let mut a_rows = [a; MR];
@@ -154,10 +162,24 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             a_offset += a_ks;
         }
 
-        if rectify {
-            // max(c, 0) takes the second operand for NaN and for ±0: +0, as `relu` gives.
-            for vector in acc.as_flattened_mut() {
-                *vector = _mm512_max_ps(*vector, _mm512_setzero_ps());
+        match finish {
+            Finish::Store => {}
+            Finish::StoreRelu => {
+                // max(c, 0) takes the second operand for NaN and for ±0: +0, as `relu` gives.
+                for vector in acc.as_flattened_mut() {
+                    *vector = _mm512_max_ps(*vector, _mm512_setzero_ps());
+                }
+            }
+            Finish::Descend(rate) => {
+                debug_assert_eq!(c_cs, 1, "a descending tile's rows are contiguous");
+                let rate = _mm512_set1_ps(rate);
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let c_row = c.offset(i as isize * c_rs);
+                    for (v, vector) in row.iter_mut().enumerate() {
+                        let old = _mm512_maskz_loadu_ps(lane_mask(nr, v), c_row.add(v * LANES));
+                        *vector = _mm512_sub_ps(old, _mm512_mul_ps(rate, *vector));
+                    }
+                }
             }
         }
 

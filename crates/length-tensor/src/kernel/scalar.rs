@@ -5,7 +5,7 @@
 //! vectorise the innermost loop. Multiply and add are separate (no `mul_add`: without hardware
 //! FMA it is a slow library call).
 
-use super::{Init, Tile, TileShape, dispatch_tile_shape, run_of_tiles};
+use super::{Finish, Init, Tile, TileShape, dispatch_tile_shape, run_of_tiles};
 use crate::activation::relu_scalar;
 
 /// Columns per (virtual) vector.
@@ -76,9 +76,21 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
                 }
             }
         }
-        if t.rectify {
-            for lane in acc.as_flattened_mut().as_flattened_mut() {
-                *lane = relu_scalar(*lane);
+        match t.finish {
+            Finish::Store => {}
+            Finish::StoreRelu => {
+                for lane in acc.as_flattened_mut().as_flattened_mut() {
+                    *lane = relu_scalar(*lane);
+                }
+            }
+            Finish::Descend(rate) => {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    for j in 0..nr {
+                        let old = *t.c.offset(i as isize * t.c_rs + j as isize * t.c_cs);
+                        let lane = &mut row[j / LANES][j % LANES];
+                        *lane = old - rate * *lane;
+                    }
+                }
             }
         }
         for (i, row) in acc.iter().enumerate() {
