@@ -6,14 +6,13 @@
 //! row-contiguous.
 
 use std::arch::x86_64::{
-    __m256i, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps,
-    _mm256_maskstore_ps, _mm256_max_ps, _mm256_mul_ps, _mm256_set1_epi32, _mm256_set1_ps,
-    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps,
+    __m256i, _MM_HINT_ET0, _mm_prefetch, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps,
+    _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps, _mm256_mul_ps, _mm256_set1_epi32,
+    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps, _mm256_sub_ps,
 };
 
 use super::{
-    Finish, Init, Tile, TileShape, dispatch_tile_shape, gather_tile, prefetch_tile, run_of_tiles,
-    scatter_tile,
+    Finish, Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile,
 };
 
 /// Floats per `ymm` register.
@@ -146,9 +145,15 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             }
         }
 
-        // The tile of C is written (and, descending, read) after the k loop.
-        if c_cs == 1 && (kc <= PREFETCH_C_MAX_K || matches!(finish, Finish::Descend(_))) {
-            prefetch_tile(c, c_rs, MR, width);
+        // The tile of C is written after the k loop: ask for its lines now, so that they arrive
+        // while the loop runs instead of stalling the stores one line at a time. (A prefetch of
+        // an address outside C is harmless: it faults nothing and is dropped.)
+        if c_cs == 1 && kc <= PREFETCH_C_MAX_K {
+            for i in 0..MR {
+                let c_row = c.wrapping_offset(i as isize * c_rs);
+                _mm_prefetch::<_MM_HINT_ET0>(c_row.cast::<i8>());
+                _mm_prefetch::<_MM_HINT_ET0>(c_row.wrapping_add(width - 1).cast::<i8>());
+            }
         }
 
         // Each step of k: NV vectors of B's row, MR broadcasts of A's column (`$a(i)` is row

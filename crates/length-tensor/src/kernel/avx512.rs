@@ -21,8 +21,7 @@ use std::arch::x86_64::{
 };
 
 use super::{
-    Finish, Init, Tile, TileShape, dispatch_tile_shape, gather_tile, prefetch_tile, run_of_tiles,
-    scatter_tile,
+    Finish, Init, Tile, TileShape, dispatch_tile_shape, gather_tile, run_of_tiles, scatter_tile,
 };
 
 /// Floats per `zmm` register.
@@ -133,10 +132,6 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
                     *row = [_mm512_set1_ps(*bias.add(i)); NV];
                 }
             }
-        }
-
-        if let Finish::Descend(_) = finish {
-            prefetch_tile(c, c_rs, MR, width);
         }
 
         // One base pointer per row of A and one shared offset along k: each broadcast is a

@@ -250,6 +250,7 @@ pub fn run_microkernel_in_cache(path: KernelPath, kc: usize, calls: usize) -> u6
     let (mr, nr) = (shape.mr, shape.nr());
     // Small values whose sums stay normal: denormals would slow some CPUs down.
     let a = vec![0.5f32; mr * kc];
+    // B on a cache-line boundary, as the products pack it (`gemm::workspace`).
     let b_storage = vec![0.25f32; kc * nr + 16];
     let b_offset = b_storage.as_ptr().align_offset(64).min(16);
     let b = &b_storage[b_offset..];
@@ -335,9 +336,9 @@ pub(crate) enum Finish {
     StoreRelu,
     /// `C ← C − rate · tile`: a step of plain gradient descent with the tile as the gradient,
     /// applied in registers (the multiply, then the subtraction: the bits of `c -= rate * g`).
-    /// Only for C with contiguous rows (`c_cs == 1`) and an `Init::Zero` start. The kernel
-    /// prefetches the tile's lines of C before its k loop, so that they are in L1 when it reads
-    /// them at the end.
+    /// Only for C with contiguous rows (`c_cs == 1`) and an `Init::Zero` start. (Prefetching
+    /// the tile's lines of C before the k loop made no difference: with SGD, the 512x64 by
+    /// 64x784 update took the same time either way, alone and inside a training step.)
     Descend(f32),
 }
 
@@ -421,29 +422,6 @@ pub(crate) unsafe fn run_tiles(path: KernelPath, mr: usize, nv: usize, tile: &Ti
             #[cfg(not(target_arch = "x86_64"))]
             KernelPath::Avx2 | KernelPath::Avx512 => unreachable!("checked by is_supported"),
         }
-    }
-}
-
-/// Asks for the cache lines of a tile of C (`rows` rows of `width` floats, `c_rs` apart, each
-/// contiguous) ahead of its use, for writing: a kernel that reads or writes its tile only after
-/// the k loop calls this before the loop, so that the lines arrive while the loop runs instead of
-/// stalling the end one line at a time. A prefetch of an address outside C is harmless: it faults
-/// nothing and is dropped.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn prefetch_tile(c: *mut f32, c_rs: isize, rows: usize, width: usize) {
-    use std::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
-    const LINE: usize = 64 / size_of::<f32>();
-    for i in 0..rows {
-        let row = c.wrapping_offset(i as isize * c_rs);
-        // Every line the row touches: one per 16 floats from its start, and the one of its
-        // last float (the row need not start on a line).
-        for j in (0..width).step_by(LINE) {
-            // SAFETY: a prefetch only hints the cache; it never faults.
-            unsafe { _mm_prefetch::<_MM_HINT_ET0>(row.wrapping_add(j).cast::<i8>()) };
-        }
-        // SAFETY: as above.
-        unsafe { _mm_prefetch::<_MM_HINT_ET0>(row.wrapping_add(width - 1).cast::<i8>()) };
     }
 }
 
