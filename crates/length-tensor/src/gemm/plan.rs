@@ -311,11 +311,11 @@ pub(crate) fn parallel_update_by_columns(
 /// process, AVX2, 1 and 2 threads).
 const TINY_K: usize = 16;
 
-/// Whether the B-resident order should read B's panels where they are instead of packing them:
-/// B's rows are contiguous with a positive stride, every panel is a whole number of vectors wide
-/// (no zero padding needed), and either at most two tile rows (`row_tiles`) reuse each panel, so
-/// that a copy, which reads and writes every element of B once, would cost about as much as it
-/// saves, or k is at most [`TINY_K`].
+/// Whether the B-resident order, or an update (`with_row_bands`), should read B's panels where
+/// they are instead of packing them: B's rows are contiguous with a positive stride, every panel
+/// is a whole number of vectors wide (no zero padding needed), and either at most two tile rows
+/// (`row_tiles`) reuse each panel, so that a copy, which reads and writes every element of B
+/// once, would cost about as much as it saves, or k is at most [`TINY_K`].
 pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize) -> bool {
     b.cs == 1 && b.rs > 0 && b.cols.is_multiple_of(lanes) && (row_tiles <= 2 || b.rows <= TINY_K)
 }
