@@ -588,8 +588,11 @@ impl Product<'_> {
             return;
         }
         let kc = self.a.cols;
-        let b_panel_len = self.b_panel_len();
-        let b_len = self.columns.parts * b_panel_len;
+        let b_len = if self.b_in_place {
+            0
+        } else {
+            self.columns.parts * self.b_panel_len()
+        };
         let mut shared = Workspace::take(Slot::Shared, b_len + self.packed_a_len());
         let (b_packed, a_packed) = shared.as_mut_slice().split_at_mut(b_len);
         let a_source = self.pack_a(a_packed);
