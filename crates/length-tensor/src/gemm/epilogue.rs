@@ -17,8 +17,8 @@
 //! same order), so an element-wise rule gives the same result either way.
 //!
 //! Plain gradient descent, `W ← W − η·(gᵀ·x)`, goes one step further ([`Output::Descend`]): the
-//! microkernel reads its tile of W after the k loop, subtracts η times
-//! the tile of the product and stores W, so the product never leaves the registers.
+//! microkernel reads its tile of W after the k loop, subtracts η times the tile of the product
+//! and stores W, so the product never leaves the registers.
 
 use crate::activation::relu_scalar;
 
