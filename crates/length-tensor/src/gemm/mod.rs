@@ -400,6 +400,15 @@ impl Product<'_> {
         self.blocks.len * self.shape.nr()
     }
 
+    /// Floats needed to pack `panels` panels of B (one k block), or zero when B is read in place.
+    fn packed_b_len(&self, panels: usize) -> usize {
+        if self.b_in_place {
+            0
+        } else {
+            panels * self.b_panel_len()
+        }
+    }
+
     /// Floats needed to pack all of A, or zero when A is read in place.
     fn packed_a_len(&self) -> usize {
         match self.a_layout {
@@ -443,12 +452,7 @@ impl Product<'_> {
                 }
                 return;
             }
-            let scratch_len = if self.b_in_place {
-                0
-            } else {
-                self.b_panel_len()
-            };
-            let mut scratch = Workspace::take(Slot::Task, scratch_len);
+            let mut scratch = Workspace::take(Slot::Task, self.packed_b_len(1));
             let packed = scratch.as_mut_slice();
             for panel in panels {
                 let (j0, cols) = self.columns.part(panel);
@@ -588,11 +592,7 @@ impl Product<'_> {
             return;
         }
         let kc = self.a.cols;
-        let b_len = if self.b_in_place {
-            0
-        } else {
-            self.columns.parts * self.b_panel_len()
-        };
+        let b_len = self.packed_b_len(self.columns.parts);
         let mut shared = Workspace::take(Slot::Shared, b_len + self.packed_a_len());
         let (b_packed, a_packed) = shared.as_mut_slice().split_at_mut(b_len);
         let a_source = self.pack_a(a_packed);
@@ -634,11 +634,7 @@ impl Product<'_> {
         let groups = self.threads.min(self.columns.parts);
         let run_group = |group: usize| {
             let panels = plan::band(group, groups, self.columns.parts);
-            let packed_len = if self.b_in_place {
-                0
-            } else {
-                panels.len() * b_panel_len
-            };
+            let packed_len = self.packed_b_len(panels.len());
             let mut scratch = Workspace::take(Slot::Task, packed_len + self.band_len());
             let (packed, band) = scratch.as_mut_slice().split_at_mut(packed_len);
             let b_panels = if self.b_in_place {
