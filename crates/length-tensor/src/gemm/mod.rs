@@ -267,6 +267,7 @@ fn blocked(
                         rows.parts,
                         k * n,
                         b.rows_are_contiguous(),
+                        b_in_place,
                         threads,
                     )),
         threads,
