@@ -27,9 +27,10 @@ use super::{
 /// Floats per `zmm` register.
 const LANES: usize = 16;
 
-/// Steps of k per pass of the kernel's loop. Unrolled four times, the step's products ran 3-9 %
-/// faster on one thread (the five large products of a training step, 6 alternating rounds, Intel
-/// Xeon with AVX-512); the kernel alone in L1 ran no faster, and eight steps per pass ran slower.
+/// Steps of k per pass of the kernel's loop. With four, the five large products of a training
+/// step ran 1-6 % faster together on one thread (6 alternating rounds; each product 0-9 %) and
+/// two-thread SGD epochs took 0.94x the time (6 alternating runs), Intel Xeon with AVX-512; the
+/// kernel alone in L1 ran no faster, two steps per pass about as fast, eight slower.
 const K_UNROLL: usize = 4;
 
 /// The AVX-512 path's tile: 6 rows by 4 x 16 columns. A B micro-panel of 96 x 64 floats is
