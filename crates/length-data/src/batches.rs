@@ -8,8 +8,10 @@
 //! original `u8`.
 //!
 //! The main path is the lending iterator [`Batches::next_batch`]: each [`Batch`] borrows the
-//! buffers, so an epoch allocates nothing after its first batch. For convenience `Batches` is
-//! also an [`Iterator`] of owned `(Tensor, Labels)` pairs, which allocates per batch.
+//! buffers, so an epoch allocates nothing after its first batch. [`Batches::next_pending`]
+//! leaves the conversion to the caller, into a buffer of its own (a training step's input). For
+//! convenience `Batches` is also an [`Iterator`] of owned `(Tensor, Labels)` pairs, which
+//! allocates per batch.
 //!
 //! ```
 //! use length_data::{BatchConfig, Batches, Samples};
@@ -88,6 +90,27 @@ fn prefetch(bytes: &[u8]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = bytes;
+}
+
+/// Converts the images of samples `indices` (in order) into `out`, one image after another,
+/// fetching each image [`PREFETCH_AHEAD`] images ahead.
+fn convert_images(
+    samples: &Samples,
+    indices: impl Fn(usize) -> usize,
+    scale: Option<f32>,
+    out: &mut [f32],
+) {
+    let image_len = samples.image_len();
+    let count = out.len().checked_div(image_len).unwrap_or(0);
+    for k in 0..PREFETCH_AHEAD.min(count) {
+        prefetch(samples.image(indices(k)));
+    }
+    for (k, image) in out.chunks_exact_mut(image_len.max(1)).enumerate() {
+        if k + PREFETCH_AHEAD < count {
+            prefetch(samples.image(indices(k + PREFETCH_AHEAD)));
+        }
+        convert_pixels(samples.image(indices(k)), scale, image);
+    }
 }
 
 /// Converts one image's pixel bytes into `f32`: `v / 255 · scale`, or `v` without a scale.
@@ -227,44 +250,11 @@ impl<'a> Batches<'a> {
 
     /// The next batch, converted into the reused buffers, or `None` at the end of the epoch.
     pub fn next_batch(&mut self) -> Option<Batch<'_>> {
-        let remaining = self.samples.len() - self.next;
-        let size = if remaining >= self.batch_size {
-            self.batch_size
-        } else if self.keep_last_batch && remaining > 0 {
-            remaining
-        } else {
-            return None;
-        };
-
-        let image_len = self.samples.image_len();
-        self.images.resize(size * image_len, 0.0);
-        self.labels.clear();
-        self.labels_u8.clear();
-        let order = &self.order;
-        let sample_index = |position: usize| match order {
-            Some(order) => order[position] as usize,
-            None => position,
-        };
-        let first = self.next;
-        for k in 0..PREFETCH_AHEAD.min(size) {
-            prefetch(self.samples.image(sample_index(first + k)));
-        }
-        for (k, image) in self.images.chunks_exact_mut(image_len.max(1)).enumerate() {
-            if k + PREFETCH_AHEAD < size {
-                prefetch(self.samples.image(sample_index(first + k + PREFETCH_AHEAD)));
-            }
-            convert_pixels(
-                self.samples.image(sample_index(first + k)),
-                self.scale,
-                image,
-            );
-        }
-        for k in 0..size {
-            let label = self.samples.label(sample_index(first + k));
-            self.labels_u8.push(label);
-            self.labels.push(u32::from(label));
-        }
-        self.next += size;
+        let (first, size) = self.advance()?;
+        let mut images = std::mem::take(&mut self.images);
+        images.resize(size * self.samples.image_len(), 0.0);
+        self.pending(first, size).images_into(&mut images);
+        self.images = images;
 
         let mut shape = Vec::with_capacity(1 + self.sample_shape.len());
         shape.push(size);
@@ -275,6 +265,126 @@ impl<'a> Batches<'a> {
             labels: ArrayView1::from(&self.labels[..]),
             labels_u8: &self.labels_u8,
         })
+    }
+
+    /// The next batch with its labels ready and its images not yet converted, or `None` at the
+    /// end of the epoch: for a caller that converts them into a buffer of its own with
+    /// [`PendingBatch::images_into`], as the trainer does into a training step's input, which
+    /// saves copying the batch from [`Batches`]' buffer.
+    ///
+    /// ```
+    /// use length_data::{BatchConfig, Batches, Samples};
+    ///
+    /// let samples = Samples::new(vec![0, 51, 102, 255, 255, 0, 0, 0], vec![4, 2], [2, 2])?;
+    /// let config = BatchConfig { batch_size: 2, scale: Some(1.0), sample_dimensions: 1, keep_last_batch: false };
+    /// let mut batches = Batches::in_order(&samples, &config);
+    /// let batch = batches.next_pending().unwrap();
+    /// let mut images = vec![0.0f32; batch.len() * batch.image_len()];
+    /// batch.images_into(&mut images);
+    /// assert_eq!(images, vec![0.0, 0.2, 0.4, 1.0, 1.0, 0.0, 0.0, 0.0]);
+    /// assert_eq!(batch.labels.to_vec(), vec![4, 2]);
+    /// # Ok::<(), length_data::DataError>(())
+    /// ```
+    pub fn next_pending(&mut self) -> Option<PendingBatch<'_>> {
+        let (first, size) = self.advance()?;
+        Some(self.pending(first, size))
+    }
+
+    /// Moves on by one batch: its first position in the order and its size, with its labels in
+    /// the label buffers, or `None` at the end of the epoch.
+    fn advance(&mut self) -> Option<(usize, usize)> {
+        let remaining = self.samples.len() - self.next;
+        let size = if remaining >= self.batch_size {
+            self.batch_size
+        } else if self.keep_last_batch && remaining > 0 {
+            remaining
+        } else {
+            return None;
+        };
+        let first = self.next;
+        self.labels.clear();
+        self.labels_u8.clear();
+        for position in first..first + size {
+            let label = self.samples.label(self.sample_index(position));
+            self.labels_u8.push(label);
+            self.labels.push(u32::from(label));
+        }
+        self.next += size;
+        Some((first, size))
+    }
+
+    /// The sample at `position` of the epoch's order.
+    fn sample_index(&self, position: usize) -> usize {
+        match &self.order {
+            Some(order) => order[position] as usize,
+            None => position,
+        }
+    }
+
+    /// The batch of `size` samples from position `first` on, whose labels [`Batches::advance`] has
+    /// just put in the label buffers.
+    fn pending(&self, first: usize, size: usize) -> PendingBatch<'_> {
+        let positions = first..first + size;
+        PendingBatch {
+            samples: self.samples,
+            order: self.order.as_ref().map(|order| &order[positions.clone()]),
+            first,
+            scale: self.scale,
+            labels: ArrayView1::from(&self.labels[..]),
+            labels_u8: &self.labels_u8,
+        }
+    }
+}
+
+/// A batch whose images are still the data set's bytes; see [`Batches::next_pending`].
+#[derive(Debug)]
+pub struct PendingBatch<'b> {
+    samples: &'b Samples,
+    /// The batch's part of the epoch's order, or `None` for file order from `first` on.
+    order: Option<&'b [u32]>,
+    first: usize,
+    scale: Option<f32>,
+    /// The labels, as the loss functions take them.
+    pub labels: ArrayView1<'b, u32>,
+    /// The labels as stored in the file (LENGTH's dtype).
+    pub labels_u8: &'b [u8],
+}
+
+impl PendingBatch<'_> {
+    /// Number of samples in the batch.
+    pub fn len(&self) -> usize {
+        self.labels_u8.len()
+    }
+
+    /// Whether the batch is empty (never true for a served batch).
+    pub fn is_empty(&self) -> bool {
+        self.labels_u8.is_empty()
+    }
+
+    /// Pixels per image: a row of the batch flattened to (batch, pixels).
+    pub fn image_len(&self) -> usize {
+        self.samples.image_len()
+    }
+
+    /// Converts the images, one after another, into `out`, as [`Batches::next_batch`] would: the
+    /// same `f32` values, flattened to (batch, pixels).
+    ///
+    /// # Panics
+    /// If `out` does not hold exactly `len() * image_len()` floats.
+    pub fn images_into(&self, out: &mut [f32]) {
+        assert_eq!(
+            out.len(),
+            self.len() * self.image_len(),
+            "PendingBatch::images_into: {} images of {} pixels into {} floats",
+            self.len(),
+            self.image_len(),
+            out.len()
+        );
+        let sample_index = |k: usize| match self.order {
+            Some(order) => order[k] as usize,
+            None => self.first + k,
+        };
+        convert_images(self.samples, sample_index, self.scale, out);
     }
 }
 

@@ -165,6 +165,57 @@ fn the_owned_iterator_serves_the_same_batches() {
     assert_eq!(Batches::in_order(&data, &cfg).size_hint(), (3, Some(3)));
 }
 
+/// A pending batch converts into a buffer of the caller's the very values `next_batch` serves,
+/// with the same labels: in file order and shuffled, scaled or raw, with the last incomplete
+/// batch kept.
+#[test]
+fn pending_batches_convert_to_what_next_batch_serves() {
+    let data = samples(11);
+    for scale in [None, Some(1.0), Some(2.5)] {
+        let cfg = BatchConfig {
+            keep_last_batch: true,
+            scale,
+            ..config(4)
+        };
+        for shuffled in [false, true] {
+            let epoch = |cfg: &BatchConfig| {
+                if shuffled {
+                    Batches::shuffled(&data, cfg, 7, 2)
+                } else {
+                    Batches::in_order(&data, cfg)
+                }
+            };
+            let (mut lending, mut pending) = (epoch(&cfg), epoch(&cfg));
+            let mut served = 0;
+            while let Some(batch) = lending.next_batch() {
+                let next = pending.next_pending().expect("as many batches");
+                let mut images = vec![f32::NAN; next.len() * next.image_len()];
+                next.images_into(&mut images);
+                assert_eq!(
+                    images,
+                    batch.images_2d().iter().copied().collect::<Vec<_>>()
+                );
+                assert_eq!(
+                    (next.labels, next.labels_u8),
+                    (batch.labels, batch.labels_u8)
+                );
+                served += next.len();
+            }
+            assert!(pending.next_pending().is_none());
+            assert_eq!(served, 11, "scale {scale:?}, shuffled {shuffled}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "4 images of 6 pixels into 23 floats")]
+fn a_pending_batch_needs_a_buffer_of_its_size() {
+    let data = samples(8);
+    let mut batches = Batches::in_order(&data, &config(4));
+    let batch = batches.next_pending().unwrap();
+    batch.images_into(&mut [0.0; 23]);
+}
+
 #[test]
 fn without_shuffle_every_epoch_is_in_file_order() {
     let options = MnistOptions {

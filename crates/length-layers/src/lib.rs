@@ -10,7 +10,8 @@
 //!   [`Activation`], [`Loss`], dropout, [`WeightInit`], seed. Models implement [`Model`]:
 //!   training on a graph, inference without one, named parameters for checkpoints.
 //! - [`train_step`]: one step of a training loop, as `length train` runs it (the loop below,
-//!   with the batch copied into a recycled buffer and the correct predictions counted).
+//!   with the batch copied into a recycled buffer and the correct predictions counted);
+//!   [`train_step_owned`] takes a batch already in such a buffer.
 //!
 //! ## One training step
 //!
@@ -70,4 +71,4 @@ pub use initializers::{Normal, Xavier};
 pub use loss::Loss;
 pub use mlp::MLP;
 pub use model::{ForwardPass, Model};
-pub use train_step::{StepOutcome, train_step};
+pub use train_step::{StepOutcome, train_step, train_step_owned};

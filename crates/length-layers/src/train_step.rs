@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! graph           = a new Graph
-//! x               = the batch, copied into a recycled buffer (a constant: it needs no gradient)
+//! x               = the batch in a recycled buffer (a constant: it needs no gradient)
 //! t               = the labels
 //! logits, loss    = model.forward_with_loss(graph, x, t)
 //! correct         = #{ i : argmax_j logits_ij = t_i }
@@ -10,16 +10,19 @@
 //! drop the graph                           every array goes back to the pool
 //! ```
 //!
-//! The batch is copied once, into a buffer from `length_autograd::pool`, because the graph owns
-//! its values and a data loader lends out the same buffer for every batch. With the pool, a step
-//! after the first allocates almost nothing: the arrays of the last step are handed out again.
+//! The graph owns its values, and a data loader lends out the same buffer for every batch, so
+//! [`train_step`] copies the batch once, into a buffer from `length_autograd::pool`.
+//! [`train_step_owned`] takes a buffer the caller has filled instead, such as one the loader
+//! converted the batch straight into (`length_data::PendingBatch::images_into`), as the trainer
+//! does. With the pool, a step after the first allocates almost nothing: the arrays of the last
+//! step are handed out again.
 //!
 //! When the loss is not a finite number the step stops before the backward pass, so a diverging
 //! run leaves the parameters as they were before the bad batch; the caller decides what to do.
 
 use length_autograd::{AutogradError, Graph, Optimizer, pool};
 use length_tensor::argmax_rows;
-use ndarray::{ArrayView1, ArrayView2, Ix2};
+use ndarray::{Array2, ArrayView1, ArrayView2, Ix2};
 
 use crate::Model;
 
@@ -66,8 +69,42 @@ pub fn train_step<M: Model + ?Sized>(
     images: ArrayView2<f32>,
     labels: ArrayView1<u32>,
 ) -> Result<StepOutcome, AutogradError> {
+    train_step_owned(model, optimizer, pool::copied(images), labels)
+}
+
+/// [`train_step`] on images the graph can take over as they are, without copying them: best
+/// taken from `length_autograd::pool::take` and filled in place, so that the step's pool gets the
+/// buffer back for the next batch.
+///
+/// ```
+/// use length_autograd::pool;
+/// use length_layers::{MlpConfig, train_step, train_step_owned};
+/// use length_optim::Sgd;
+/// use ndarray::array;
+///
+/// let config = MlpConfig::new([2, 8, 2]).seed(3);
+/// let (mut copied, mut owned) = (config.clone().build()?, config.build()?);
+/// let (mut sgd, mut other_sgd) = (Sgd::with_learning_rate(0.1), Sgd::with_learning_rate(0.1));
+/// let images = array![[0.0f32, 1.0], [1.0, 0.0]];
+/// let labels = array![1u32, 0];
+/// let mut batch = pool::take((2, 2));
+/// batch.assign(&images);
+/// let a = train_step(&mut copied, &mut sgd, images.view(), labels.view())?;
+/// let b = train_step_owned(&mut owned, &mut other_sgd, batch, labels.view())?;
+/// assert_eq!(a, b);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`train_step`].
+pub fn train_step_owned<M: Model + ?Sized>(
+    model: &mut M,
+    optimizer: &mut dyn Optimizer,
+    images: Array2<f32>,
+    labels: ArrayView1<u32>,
+) -> Result<StepOutcome, AutogradError> {
     let mut graph = Graph::new();
-    let x = graph.constant(pool::copied(images));
+    let x = graph.constant(images);
     let t = graph.labels(labels.to_owned());
     let pass = model.forward_with_loss(&mut graph, x, t)?;
     let loss = graph.scalar(pass.loss);

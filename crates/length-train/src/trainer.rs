@@ -18,9 +18,9 @@
 
 use std::time::Instant;
 
-use length_autograd::Optimizer;
+use length_autograd::{Optimizer, pool};
 use length_data::{Batches, MnistLike, Samples};
-use length_layers::{Loss, Model, train_step};
+use length_layers::{Loss, Model, train_step_owned};
 use length_optim::LearningRateSchedule;
 
 use crate::{
@@ -272,11 +272,16 @@ impl<'a> Trainer<'a> {
         let mut tally = Tally::default();
         let mut steps_run = 0;
         for iteration in 1..=steps {
-            let Some(batch) = batches.next_batch() else {
+            let Some(batch) = batches.next_pending() else {
                 break;
             };
-            let (images, labels) = (batch.images_2d(), batch.labels);
-            let mut step = || train_step(&mut *model, &mut *optimizer, images, labels);
+            let mut step = || {
+                // The images go from the data set's bytes straight into the step's input, a
+                // buffer of the pool of the thread that runs the step, which gets it back.
+                let mut images = pool::take((batch.len(), batch.image_len()));
+                batch.images_into(images.as_slice_mut().expect("pool arrays are contiguous"));
+                train_step_owned(&mut *model, &mut *optimizer, images, batch.labels)
+            };
             let outcome = runner.run(&mut step).map_err(|source| TrainError::Step {
                 epoch: epoch + 1,
                 iteration,
