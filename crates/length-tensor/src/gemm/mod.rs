@@ -625,8 +625,10 @@ impl Product<'_> {
     /// the threads in the same order (`hᵀ = W · xᵀ`, by rows of W), so each thread packs the
     /// columns it wrote, where split by rows each would read half of B from the other core.
     /// Inside a two-thread training step of the course MLP, the output layer's update (10x64 by
-    /// 64x512) took 11-13 µs so, against 18-20 µs on the calling thread alone (Intel Xeon,
-    /// AVX-512; one thread, reading only its own cache, takes 9.5-10 µs).
+    /// 64x512), when it still packed B, took 11-13 µs so, against 18-20 µs on the calling thread
+    /// alone (Intel Xeon, AVX-512; one thread, reading only its own cache, takes 9.5-10 µs). An
+    /// update that reads B in place has nothing to pack and runs on the calling thread
+    /// ([`plan::parallel_update_by_columns`]).
     fn with_column_groups(&self) {
         let kc = self.a.cols;
         let b_panel_len = self.b_panel_len();
