@@ -227,14 +227,8 @@ pub fn matmul_at_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 ///
 /// # Panics
 /// If the row counts differ or `out` is not (m, n); the message names the shapes.
-pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
-    assert_at_b_shapes("matmul_at_b", &a, &b, &out);
-    gemm::gemm(
-        MatRef::from_view(&a).t(),
-        MatRef::from_view(&b),
-        MatMut::from_view(&mut out),
-        None,
-    );
+pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
+    at_b_into("matmul_at_b", a, b, out, Output::Store);
 }
 
 /// Updates `out` element by element from `aᵀ · b` without storing the product: an optimizer's
@@ -272,17 +266,10 @@ pub fn matmul_at_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVi
 pub fn matmul_at_b_update_into(
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,
-    mut out: ArrayViewMut2<f32>,
+    out: ArrayViewMut2<f32>,
     update: TileUpdate<'_>,
 ) {
-    assert_at_b_shapes("matmul_at_b_update", &a, &b, &out);
-    gemm::gemm_with(
-        MatRef::from_view(&a).t(),
-        MatRef::from_view(&b),
-        MatMut::from_view(&mut out),
-        None,
-        Output::update(update),
-    );
+    at_b_into("matmul_at_b_update", a, b, out, Output::update(update));
 }
 
 /// `out ← out − rate · aᵀ·b` without storing the product: a step of plain gradient descent
@@ -315,25 +302,20 @@ pub fn matmul_at_b_update_into(
 pub fn matmul_at_b_descend_into(
     a: ArrayView2<f32>,
     b: ArrayView2<f32>,
-    mut out: ArrayViewMut2<f32>,
+    out: ArrayViewMut2<f32>,
     rate: f32,
 ) {
-    assert_at_b_shapes("matmul_at_b_descend", &a, &b, &out);
-    gemm::gemm_with(
-        MatRef::from_view(&a).t(),
-        MatRef::from_view(&b),
-        MatMut::from_view(&mut out),
-        None,
-        Output::Descend(rate),
-    );
+    at_b_into("matmul_at_b_descend", a, b, out, Output::Descend(rate));
 }
 
-/// Panics unless `aᵀ · b` is defined and has `out`'s shape, naming `function` and the shapes.
-fn assert_at_b_shapes(
+/// `aᵀ · b` stored into `out` or updating it as `output` says, after checking the shapes (a
+/// mismatch panics, naming `function` and the shapes): the body of the three `aᵀ · b` forms.
+fn at_b_into(
     function: &str,
-    a: &ArrayView2<f32>,
-    b: &ArrayView2<f32>,
-    out: &ArrayViewMut2<f32>,
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    mut out: ArrayViewMut2<f32>,
+    output: Output,
 ) {
     assert_eq!(
         a.nrows(),
@@ -348,5 +330,12 @@ fn assert_at_b_shapes(
         "{function}: out is {:?} but aᵀ·b is {:?}",
         out.shape(),
         (a.ncols(), b.ncols())
+    );
+    gemm::gemm_with(
+        MatRef::from_view(&a).t(),
+        MatRef::from_view(&b),
+        MatMut::from_view(&mut out),
+        None,
+        output,
     );
 }
