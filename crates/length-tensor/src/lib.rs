@@ -104,7 +104,7 @@ mod kernel;
 mod matmul;
 mod matrix_view;
 mod reduce;
-mod team;
+pub mod team;
 mod update_pass;
 
 pub use activation::{

@@ -13,12 +13,15 @@
 //!   phase then wakes it through a condition variable.
 //! - **Each thread has its share, and the same one every step.** The caller publishes the phase
 //!   (a closure over task indices and the number of tasks) cut into one contiguous run of tasks
-//!   per thread ([`Shares`]), then works through its own run; so does each helper. A product of
+//!   per thread (`Shares`), then works through its own run; so does each helper. A product of
 //!   the same shapes is cut the same way every step, so each core computes the same rows of a
 //!   weight matrix step after step and finds them in its own cache. A thread done early takes
 //!   what is left of the others' runs from their backs, so a helper descheduled by another
 //!   program delays at most the task it holds.
 //! - **The caller waits by spinning** for the helpers' last tasks, which are short.
+//! - **Idle helpers take side work.** [`alongside`] opens tasks that do not depend on the
+//!   caller's work (the trainer converts the next batch so) to helpers that have no phase to
+//!   work on.
 //!
 //! How many threads a phase uses is rayon's: [`threads`] is `rayon::current_num_threads()` of
 //! the pool the caller runs in, so `--threads`, `RAYON_NUM_THREADS` and a pool of one thread (the
@@ -32,8 +35,12 @@ use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
+
+mod side;
+
+use side::SideWork;
 
 /// How long an idle helper polls for the next phase before it goes to sleep: longer than the
 /// serial stretches of a training step (the loss, the graph's bookkeeping, the next batch), short
@@ -62,7 +69,7 @@ pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync) {
     let team = Team::get();
     // One phase at a time: a caller that finds the team busy (another thread's phase) works
     // alone, which gives the same results.
-    let Ok(_turn) = team.turn.try_lock() else {
+    let Some(_turn) = try_turn(&team.turn) else {
         let outer = IN_TASK.with(|in_task| in_task.replace(true));
         let _restore = RestoreInTask(outer);
         (0..tasks).for_each(task);
@@ -70,6 +77,17 @@ pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync) {
     };
     team.ensure_helpers(threads - 1);
     team.run(tasks, threads - 1, &task);
+}
+
+/// The turn guarded by `turn` if no other thread holds it. A turn whose holder panicked (a task's
+/// panic passes through the caller's phase) is free again: the team's state is reset at the
+/// start of every phase, so the panic leaves nothing behind.
+fn try_turn(turn: &Mutex<()>) -> Option<MutexGuard<'_, ()>> {
+    match turn.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
 }
 
 /// [`for_each`] over the `chunk`-long pieces of `data` (the last may be shorter):
@@ -90,6 +108,68 @@ pub fn for_each_chunk_mut<T: Send>(
         let piece = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
         task(index, piece);
     });
+}
+
+/// Runs `main` on the calling thread and `side(i)` for every `i` in `0..tasks`, and returns
+/// `main`'s result once all have run.
+///
+/// The side tasks run on the team's helpers while they have no phase of `main`'s to work on (the
+/// serial stretches of a training step), one task at a time, so that a phase waits for at most
+/// one side task; the calling thread runs the tasks left when `main` is done. On one thread, or
+/// while another thread's side work holds the team, `main` runs first and then every side task.
+/// Side tasks must not depend on `main`, nor `main` on them. A panic in `main` or in a side task
+/// is raised again here, after no helper runs a side task any more.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use length_tensor::team;
+///
+/// let done = AtomicUsize::new(0);
+/// let answer = team::alongside(8, |_| { done.fetch_add(1, Ordering::Relaxed); }, || 6 * 7);
+/// assert_eq!((answer, done.load(Ordering::Relaxed)), (42, 8));
+/// ```
+pub fn alongside<R>(tasks: usize, side: impl Fn(usize) + Sync, main: impl FnOnce() -> R) -> R {
+    let threads = threads();
+    let job = if threads > 1 && tasks > 0 {
+        let team = Team::get();
+        team.ensure_helpers(threads - 1);
+        team.side.open(tasks, &side)
+    } else {
+        None
+    };
+    let Some(job) = job else {
+        let result = main();
+        (0..tasks).for_each(&side);
+        return result;
+    };
+    let result = main();
+    job.finish();
+    result
+}
+
+/// [`alongside`] over the `chunk`-long pieces of `data` (the last may be shorter): `side(index,
+/// piece)` for every piece, while `main` runs.
+///
+/// # Panics
+/// If `chunk` is 0, or as [`alongside`].
+pub fn alongside_chunks_mut<T: Send, R>(
+    data: &mut [T],
+    chunk: usize,
+    side: impl Fn(usize, &mut [T]) + Sync,
+    main: impl FnOnce() -> R,
+) -> R {
+    assert!(chunk > 0, "alongside_chunks_mut: chunk length 0");
+    let len = data.len();
+    let base = SendPointer(data.as_mut_ptr());
+    let piece = |index: usize| {
+        let start = index * chunk;
+        let end = (start + chunk).min(len);
+        // SAFETY: the pieces `start..end` of different indices are disjoint and inside `data`,
+        // which is borrowed mutably for the whole call, and each index runs once.
+        let piece = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
+        side(index, piece);
+    };
+    alongside(len.div_ceil(chunk), piece, main)
 }
 
 /// A raw pointer that tasks on other threads may use (for disjoint pieces only): of a slice here,
@@ -157,6 +237,8 @@ struct Team {
     panic: Mutex<Option<Box<dyn Any + Send>>>,
     /// Helpers started so far.
     helpers: Mutex<usize>,
+    /// Side work for idle helpers (see [`alongside`]).
+    side: SideWork,
     /// Helpers asleep, and where they sleep.
     sleepers: AtomicUsize,
     bed: Mutex<()>,
@@ -183,6 +265,7 @@ impl Team {
             active: CachePadded(AtomicUsize::new(0)),
             panic: Mutex::new(None),
             helpers: Mutex::new(0),
+            side: SideWork::new(),
             sleepers: AtomicUsize::new(0),
             bed: Mutex::new(()),
             alarm: Condvar::new(),
@@ -296,12 +379,20 @@ impl Team {
     /// Polls for a phase numbered other than `last`, spinning for up to [`SPIN`], then asleep.
     fn wait_for_phase(&self, last: u64) -> u64 {
         loop {
-            let started = Instant::now();
+            let mut started = Instant::now();
             let mut polls = 0u32;
             loop {
                 let number = self.open.0.load(SeqCst);
                 if number != 0 && number != last {
                     return number;
+                }
+                if self.side.has_tasks() {
+                    self.side.help(|| {
+                        let number = self.open.0.load(SeqCst);
+                        number != 0 && number != last
+                    });
+                    started = Instant::now();
+                    continue;
                 }
                 polls = polls.wrapping_add(1);
                 if polls.is_multiple_of(64) && started.elapsed() >= SPIN {
@@ -515,7 +606,162 @@ mod tests {
                 count.fetch_add(1, SeqCst);
             });
             assert_eq!(count.load(SeqCst), 10);
+            // Still on the team's threads, not only the caller (other tests share the team).
+            let caller = std::thread::current().id();
+            let on_helpers = AtomicUsize::new(0);
+            for _ in 0..200 {
+                for_each(2, |_| {
+                    if std::thread::current().id() != caller {
+                        on_helpers.fetch_add(1, SeqCst);
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                });
+                if on_helpers.load(SeqCst) > 0 {
+                    break;
+                }
+            }
+            assert!(
+                on_helpers.load(SeqCst) > 0,
+                "phases no longer reach the helpers"
+            );
         });
+    }
+
+    #[test]
+    fn every_side_task_runs_once_next_to_main_for_any_thread_count() {
+        for threads in [1, 2, 3, 8] {
+            pool(threads).install(|| {
+                for tasks in [0, 1, 7, 200] {
+                    let runs: Vec<AtomicU32> = (0..tasks).map(|_| AtomicU32::new(0)).collect();
+                    let sum = AtomicUsize::new(0);
+                    let result = alongside(
+                        tasks,
+                        |i| {
+                            runs[i].fetch_add(1, SeqCst);
+                        },
+                        || {
+                            // Phases of main's own run as usual meanwhile.
+                            for _ in 0..20 {
+                                for_each(16, |i| {
+                                    sum.fetch_add(i, SeqCst);
+                                });
+                            }
+                            "main's result"
+                        },
+                    );
+                    assert_eq!(result, "main's result");
+                    assert_eq!(sum.load(SeqCst), 20 * 120, "{threads} threads");
+                    assert!(
+                        runs.iter().all(|r| r.load(SeqCst) == 1),
+                        "{threads} threads, {tasks} side tasks"
+                    );
+                }
+            });
+        }
+    }
+
+    #[test]
+    fn helpers_take_side_tasks_while_the_caller_works_alone() {
+        pool(2).install(|| {
+            let on_helpers = AtomicUsize::new(0);
+            let caller = std::thread::current().id();
+            // Other tests share the team and keep its helper busy: try for up to a second.
+            for _ in 0..200 {
+                // Wake the helper so that it polls instead of sleeping.
+                for_each(2, |_| {});
+                alongside(
+                    64,
+                    |_| {
+                        if std::thread::current().id() != caller {
+                            on_helpers.fetch_add(1, SeqCst);
+                        }
+                    },
+                    || std::thread::sleep(Duration::from_millis(5)),
+                );
+                if on_helpers.load(SeqCst) > 0 {
+                    break;
+                }
+            }
+            assert!(on_helpers.load(SeqCst) > 0, "no side task ran on a helper");
+        });
+    }
+
+    #[test]
+    fn side_chunks_cover_the_slice() {
+        pool(2).install(|| {
+            let mut data = vec![0usize; 1000];
+            let answer = alongside_chunks_mut(
+                &mut data,
+                64,
+                |index, piece| {
+                    for (offset, value) in piece.iter_mut().enumerate() {
+                        *value = index * 64 + offset;
+                    }
+                },
+                || 7,
+            );
+            assert_eq!(answer, 7);
+            assert!(data.iter().enumerate().all(|(i, &v)| i == v));
+        });
+    }
+
+    #[test]
+    fn panics_in_side_tasks_or_main_reach_the_caller_and_the_team_goes_on() {
+        pool(2).install(|| {
+            let side_panic = panic::catch_unwind(|| {
+                alongside(
+                    64,
+                    |i| {
+                        if i == 40 {
+                            panic!("side task 40 failed");
+                        }
+                    },
+                    || for_each(8, |_| {}),
+                )
+            });
+            let payload = side_panic.expect_err("the side task's panic is raised again");
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"side task 40 failed"));
+            let main_panic = panic::catch_unwind(|| {
+                alongside(64, |_| {}, || panic!("main failed"));
+            });
+            let payload = main_panic.expect_err("main's panic is raised again");
+            assert_eq!(payload.downcast_ref::<&str>(), Some(&"main failed"));
+            let count = AtomicUsize::new(0);
+            alongside(
+                10,
+                |_| {
+                    count.fetch_add(1, SeqCst);
+                },
+                || (),
+            );
+            assert_eq!(count.load(SeqCst), 10);
+        });
+    }
+
+    #[test]
+    fn side_work_from_many_threads_at_once_all_completes() {
+        let callers: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    pool(2).install(|| {
+                        for _ in 0..100 {
+                            let sum = AtomicUsize::new(0);
+                            alongside(
+                                16,
+                                |i| {
+                                    sum.fetch_add(i, SeqCst);
+                                },
+                                || for_each(4, |_| {}),
+                            );
+                            assert_eq!(sum.load(SeqCst), 120);
+                        }
+                    })
+                })
+            })
+            .collect();
+        for caller in callers {
+            caller.join().unwrap();
+        }
     }
 
     #[test]
