@@ -9,7 +9,9 @@
 //!
 //! The main path is the lending iterator [`Batches::next_batch`]: each [`Batch`] borrows the
 //! buffers, so an epoch allocates nothing after its first batch. [`Batches::next_pending`]
-//! leaves the conversion to the caller, into a buffer of its own (a training step's input). For
+//! leaves the conversion to the caller, into a buffer of its own (a training step's input), and
+//! shows the images of the batch after it ([`PendingBatch::following`]), which the trainer
+//! converts while a step runs. For
 //! convenience `Batches` is also an [`Iterator`] of owned `(Tensor, Labels)` pairs, which
 //! allocates per batch.
 //!
@@ -90,27 +92,6 @@ fn prefetch(bytes: &[u8]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = bytes;
-}
-
-/// Converts the images of samples `indices` (in order) into `out`, one image after another,
-/// fetching each image [`PREFETCH_AHEAD`] images ahead.
-fn convert_images(
-    samples: &Samples,
-    indices: impl Fn(usize) -> usize,
-    scale: Option<f32>,
-    out: &mut [f32],
-) {
-    let image_len = samples.image_len();
-    let count = out.len().checked_div(image_len).unwrap_or(0);
-    for k in 0..PREFETCH_AHEAD.min(count) {
-        prefetch(samples.image(indices(k)));
-    }
-    for (k, image) in out.chunks_exact_mut(image_len.max(1)).enumerate() {
-        if k + PREFETCH_AHEAD < count {
-            prefetch(samples.image(indices(k + PREFETCH_AHEAD)));
-        }
-        convert_pixels(samples.image(indices(k)), scale, image);
-    }
 }
 
 /// Converts one image's pixel bytes into `f32`: `v / 255 · scale`, or `v` without a scale.
@@ -293,15 +274,8 @@ impl<'a> Batches<'a> {
     /// Moves on by one batch: its first position in the order and its size, with its labels in
     /// the label buffers, or `None` at the end of the epoch.
     fn advance(&mut self) -> Option<(usize, usize)> {
-        let remaining = self.samples.len() - self.next;
-        let size = if remaining >= self.batch_size {
-            self.batch_size
-        } else if self.keep_last_batch && remaining > 0 {
-            remaining
-        } else {
-            return None;
-        };
         let first = self.next;
+        let size = self.batch_size_at(first)?;
         self.labels.clear();
         self.labels_u8.clear();
         for position in first..first + size {
@@ -311,6 +285,19 @@ impl<'a> Batches<'a> {
         }
         self.next += size;
         Some((first, size))
+    }
+
+    /// The size of the batch that starts at `position` of the epoch's order, or `None` if none
+    /// does: a full batch, or the incomplete last one when it is kept.
+    fn batch_size_at(&self, position: usize) -> Option<usize> {
+        let remaining = self.samples.len() - position;
+        if remaining >= self.batch_size {
+            Some(self.batch_size)
+        } else if self.keep_last_batch && remaining > 0 {
+            Some(remaining)
+        } else {
+            None
+        }
     }
 
     /// The sample at `position` of the epoch's order.
@@ -324,14 +311,25 @@ impl<'a> Batches<'a> {
     /// The batch of `size` samples from position `first` on, whose labels [`Batches::advance`] has
     /// just put in the label buffers.
     fn pending(&self, first: usize, size: usize) -> PendingBatch<'_> {
-        let positions = first..first + size;
+        let following = first + size;
         PendingBatch {
-            samples: self.samples,
-            order: self.order.as_ref().map(|order| &order[positions.clone()]),
-            first,
-            scale: self.scale,
+            images: self.images_at(first, size),
             labels: ArrayView1::from(&self.labels[..]),
             labels_u8: &self.labels_u8,
+            following: self
+                .batch_size_at(following)
+                .map(|size| self.images_at(following, size)),
+        }
+    }
+
+    /// The images of the `size` samples from position `first` of the epoch's order on.
+    fn images_at(&self, first: usize, size: usize) -> BatchImages<'_> {
+        BatchImages {
+            samples: self.samples,
+            order: self.order.as_ref().map(|order| &order[first..first + size]),
+            first,
+            len: size,
+            scale: self.scale,
         }
     }
 }
@@ -339,29 +337,89 @@ impl<'a> Batches<'a> {
 /// A batch whose images are still the data set's bytes; see [`Batches::next_pending`].
 #[derive(Debug)]
 pub struct PendingBatch<'b> {
-    samples: &'b Samples,
-    /// The batch's part of the epoch's order, or `None` for file order from `first` on.
-    order: Option<&'b [u32]>,
-    first: usize,
-    scale: Option<f32>,
+    /// The images, to be converted.
+    pub images: BatchImages<'b>,
     /// The labels, as the loss functions take them.
     pub labels: ArrayView1<'b, u32>,
     /// The labels as stored in the file (LENGTH's dtype).
     pub labels_u8: &'b [u8],
+    /// The images of the batch after this one in the epoch.
+    following: Option<BatchImages<'b>>,
 }
 
-impl PendingBatch<'_> {
+impl<'b> PendingBatch<'b> {
     /// Number of samples in the batch.
     pub fn len(&self) -> usize {
-        self.labels_u8.len()
+        self.images.len()
     }
 
     /// Whether the batch is empty (never true for a served batch).
     pub fn is_empty(&self) -> bool {
-        self.labels_u8.is_empty()
+        self.images.is_empty()
     }
 
     /// Pixels per image: a row of the batch flattened to (batch, pixels).
+    pub fn image_len(&self) -> usize {
+        self.images.image_len()
+    }
+
+    /// Converts the images into `out`, as [`BatchImages::images_into`] does.
+    ///
+    /// # Panics
+    /// If `out` does not hold exactly `len() * image_len()` floats.
+    pub fn images_into(&self, out: &mut [f32]) {
+        self.images.images_into(out);
+    }
+
+    /// The images of the batch that [`Batches::next_pending`] serves after this one, or `None`
+    /// if this is the epoch's last: for a caller that converts them ahead of time, as the
+    /// trainer does while a training step runs.
+    ///
+    /// ```
+    /// use length_data::{BatchConfig, Batches, Samples};
+    ///
+    /// let samples = Samples::new(vec![10, 20, 30, 40, 50, 60], vec![0, 1, 2], [1, 2])?;
+    /// let config = BatchConfig { batch_size: 2, scale: None, sample_dimensions: 1, keep_last_batch: true };
+    /// let mut batches = Batches::in_order(&samples, &config);
+    /// let first = batches.next_pending().unwrap();
+    /// let following = first.following().unwrap();
+    /// let mut ahead = vec![0.0f32; following.len() * following.image_len()];
+    /// following.images_into(&mut ahead);
+    /// assert_eq!(ahead, [50.0, 60.0]); // the kept last batch: one image of two pixels
+    /// let second = batches.next_pending().unwrap();
+    /// assert!(second.following().is_none());
+    /// # Ok::<(), length_data::DataError>(())
+    /// ```
+    pub fn following(&self) -> Option<BatchImages<'b>> {
+        self.following
+    }
+}
+
+/// The images of one batch as the data set's bytes, converted into `f32` on demand: all at once
+/// ([`images_into`](Self::images_into)) or one image at a time
+/// ([`image_into`](Self::image_into), which threads can share).
+#[derive(Clone, Copy, Debug)]
+pub struct BatchImages<'b> {
+    samples: &'b Samples,
+    /// The batch's part of the epoch's order, or `None` for file order from `first` on.
+    order: Option<&'b [u32]>,
+    first: usize,
+    len: usize,
+    scale: Option<f32>,
+}
+
+impl BatchImages<'_> {
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no images (never true for a served batch).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Pixels per image.
     pub fn image_len(&self) -> usize {
         self.samples.image_len()
     }
@@ -374,17 +432,45 @@ impl PendingBatch<'_> {
     pub fn images_into(&self, out: &mut [f32]) {
         assert_eq!(
             out.len(),
-            self.len() * self.image_len(),
-            "PendingBatch::images_into: {} images of {} pixels into {} floats",
-            self.len(),
+            self.len * self.image_len(),
+            "BatchImages::images_into: {} images of {} pixels into {} floats",
+            self.len,
             self.image_len(),
             out.len()
         );
-        let sample_index = |k: usize| match self.order {
+        for k in 0..PREFETCH_AHEAD.min(self.len) {
+            prefetch(self.pixels(k));
+        }
+        for (k, image) in out.chunks_exact_mut(self.image_len().max(1)).enumerate() {
+            self.image_into(k, image);
+        }
+    }
+
+    /// Converts image `k` into `out`, and has the image four places on fetched from memory.
+    ///
+    /// # Panics
+    /// If `k` is not below `len()` or `out` does not hold exactly `image_len()` floats.
+    pub fn image_into(&self, k: usize, out: &mut [f32]) {
+        assert!(
+            k < self.len && out.len() == self.image_len(),
+            "BatchImages::image_into: image {k} of {} ({} pixels) into {} floats",
+            self.len,
+            self.image_len(),
+            out.len()
+        );
+        if k + PREFETCH_AHEAD < self.len {
+            prefetch(self.pixels(k + PREFETCH_AHEAD));
+        }
+        convert_pixels(self.pixels(k), self.scale, out);
+    }
+
+    /// The bytes of image `k`.
+    fn pixels(&self, k: usize) -> &[u8] {
+        let index = match self.order {
             Some(order) => order[k] as usize,
             None => self.first + k,
         };
-        convert_images(self.samples, sample_index, self.scale, out);
+        self.samples.image(index)
     }
 }
 

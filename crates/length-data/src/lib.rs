@@ -70,7 +70,7 @@ pub mod idx;
 pub mod mnist;
 pub mod samples;
 
-pub use batches::{Batch, BatchConfig, Batches, PendingBatch};
+pub use batches::{Batch, BatchConfig, BatchImages, Batches, PendingBatch};
 pub use catalog::{
     DataSetName, FileSet, KnownFile, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS,
     UnknownDataSet,

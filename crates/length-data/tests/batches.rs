@@ -208,6 +208,58 @@ fn pending_batches_convert_to_what_next_batch_serves() {
 }
 
 #[test]
+fn the_following_images_are_the_next_batch_s_image_by_image() {
+    let data = samples(11);
+    for keep_last_batch in [false, true] {
+        let cfg = BatchConfig {
+            keep_last_batch,
+            scale: Some(2.5),
+            ..config(4)
+        };
+        for shuffled in [false, true] {
+            let epoch = || {
+                if shuffled {
+                    Batches::shuffled(&data, &cfg, 7, 2)
+                } else {
+                    Batches::in_order(&data, &cfg)
+                }
+            };
+            let (mut lending, mut pending) = (epoch(), epoch());
+            let mut ahead: Option<Vec<f32>> = None;
+            let mut batches = 0;
+            while let Some(batch) = pending.next_pending() {
+                let served = lending.next_batch().expect("as many batches");
+                let served: Vec<f32> = served.images_2d().iter().copied().collect();
+                if let Some(ahead) = ahead.take() {
+                    assert_eq!(ahead, served, "shuffled {shuffled}, batch {batches}");
+                }
+                ahead = batch.following().map(|next| {
+                    let mut images = vec![f32::NAN; next.len() * next.image_len()];
+                    // Image by image, last first: any order a team of threads might take.
+                    for (k, image) in images.chunks_mut(next.image_len()).enumerate().rev() {
+                        next.image_into(k, image);
+                    }
+                    images
+                });
+                batches += 1;
+            }
+            assert!(ahead.is_none(), "the last batch has no following one");
+            let expected = if keep_last_batch { 3 } else { 2 };
+            assert_eq!(batches, expected, "keep_last_batch {keep_last_batch}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "image 4 of 4 (6 pixels) into 6 floats")]
+fn an_image_index_past_the_batch_panics() {
+    let data = samples(8);
+    let mut batches = Batches::in_order(&data, &config(4));
+    let following = batches.next_pending().unwrap().following().unwrap();
+    following.image_into(4, &mut [0.0; 6]);
+}
+
+#[test]
 #[should_panic(expected = "4 images of 6 pixels into 23 floats")]
 fn a_pending_batch_needs_a_buffer_of_its_size() {
     let data = samples(8);

@@ -4,7 +4,8 @@
 //! for epoch in 1..=epochs:
 //!     lr = schedule(epoch)                       (or the optimizer's own, without a schedule)
 //!     for each training batch (at most limit_batches):
-//!         train_step: forward, loss, backward    (the layers update during backward, LENGTH's way)
+//!         train_step: forward, loss, backward    (the layers update during backward, LENGTH's way;
+//!                                                 meanwhile idle kernel threads convert the next batch)
 //!         stop with TrainError::Diverged if the loss is not finite
 //!         on_step(...)                           (Flow::Stop ends the epoch here)
 //!     test pass on the test set (evaluation mode)
@@ -22,6 +23,7 @@ use length_autograd::{Optimizer, pool};
 use length_data::{Batches, MnistLike, Samples};
 use length_layers::{Loss, Model, train_step_owned};
 use length_optim::LearningRateSchedule;
+use length_tensor::{Matrix, team};
 
 use crate::{
     Callbacks, Direct, EpochReport, EpochStart, Flow, StepReport, StepRunner, Tally, TrainError,
@@ -271,16 +273,39 @@ impl<'a> Trainer<'a> {
     ) -> Result<(Tally, usize, bool), TrainError> {
         let mut tally = Tally::default();
         let mut steps_run = 0;
+        // The images of the coming batch, converted while the last step ran.
+        let mut ahead: Option<Matrix> = None;
         for iteration in 1..=steps {
             let Some(batch) = batches.next_pending() else {
                 break;
             };
+            let following = batch.following().filter(|_| iteration < steps);
             let mut step = || {
                 // The images go from the data set's bytes straight into the step's input, a
                 // buffer of the pool of the thread that runs the step, which gets it back.
-                let mut images = pool::take((batch.len(), batch.image_len()));
-                batch.images_into(images.as_slice_mut().expect("pool arrays are contiguous"));
-                train_step_owned(&mut *model, &mut *optimizer, images, batch.labels)
+                let images = ahead.take().unwrap_or_else(|| {
+                    let mut images = pool::take((batch.len(), batch.image_len()));
+                    batch.images_into(images.as_slice_mut().expect("pool arrays are contiguous"));
+                    images
+                });
+                let train = || train_step_owned(&mut *model, &mut *optimizer, images, batch.labels);
+                let Some(next) = following else {
+                    return train();
+                };
+                // The next batch is converted image by image by the kernels' idle helpers while
+                // the step runs (on one thread, after it): on two threads, this takes the
+                // conversion off the step's path.
+                let mut next_images = pool::take((next.len(), next.image_len()));
+                let outcome = team::alongside_chunks_mut(
+                    next_images
+                        .as_slice_mut()
+                        .expect("pool arrays are contiguous"),
+                    next.image_len().max(1),
+                    |k, image| next.image_into(k, image),
+                    train,
+                );
+                ahead = Some(next_images);
+                outcome
             };
             let outcome = runner.run(&mut step).map_err(|source| TrainError::Step {
                 epoch: epoch + 1,
@@ -326,6 +351,14 @@ mod tests {
 
     /// 64 images of 4x4 pixels: class 0 bright on the left, class 1 bright on the right.
     fn halves(batch_size: usize) -> MnistLike {
+        halves_with(MnistOptions {
+            batch_size,
+            ..MnistOptions::default()
+        })
+    }
+
+    /// [`halves`] loaded with `options`.
+    fn halves_with(options: MnistOptions) -> MnistLike {
         let mut pixels = Vec::new();
         let mut labels = Vec::new();
         for i in 0..64u8 {
@@ -339,10 +372,6 @@ mod tests {
             labels.push(class);
         }
         let samples = || Samples::new(pixels.clone(), labels.clone(), [4, 4]).unwrap();
-        let options = MnistOptions {
-            batch_size,
-            ..MnistOptions::default()
-        };
         MnistLike::from_samples(
             DataSetName::Mnist,
             Some(samples()),
@@ -387,6 +416,65 @@ mod tests {
         fn run(&mut self, step: &mut (dyn FnMut() -> StepResult + Send)) -> StepResult {
             self.0 += 1;
             step()
+        }
+    }
+
+    /// Records every step's loss.
+    #[derive(Default)]
+    struct Losses(Vec<f32>);
+
+    impl Callbacks for Losses {
+        fn on_step(&mut self, report: &StepReport) -> Flow {
+            self.0.push(report.loss);
+            Flow::Continue
+        }
+    }
+
+    /// The trainer converts each batch while the step before it runs, on the kernels' idle
+    /// threads: every step must still train on its own batch. The losses equal those of
+    /// `train_step` on the batches `next_batch` serves, bit for bit, on one thread and on two.
+    #[test]
+    fn each_step_trains_on_its_own_batch_on_any_number_of_threads() {
+        let data = halves_with(MnistOptions {
+            batch_size: 6,
+            shuffle: true,
+            seed: 3,
+            keep_last_batch: true,
+            ..MnistOptions::default()
+        });
+        let config = MlpConfig::new(vec![16, 8, 2]).seed(1);
+        let mut model = config.clone().build().unwrap();
+        let mut optimizer = Sgd::with_learning_rate(0.05);
+        let mut expected = Vec::new();
+        for epoch in 0..2 {
+            let mut batches = data.train_epoch(epoch);
+            while let Some(batch) = batches.next_batch() {
+                let outcome = length_layers::train_step(
+                    &mut model,
+                    &mut optimizer,
+                    batch.images_2d(),
+                    batch.labels,
+                )
+                .unwrap();
+                expected.push(outcome.loss);
+            }
+        }
+        assert_eq!(expected.len(), 2 * 11);
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut model = config.clone().build().unwrap();
+            let mut optimizer = Sgd::with_learning_rate(0.05);
+            let mut losses = Losses::default();
+            pool.install(|| {
+                Trainer::new(&data)
+                    .epochs(2)
+                    .fit(&mut model, &mut optimizer, &mut losses)
+                    .unwrap()
+            });
+            assert_eq!(losses.0, expected, "{threads} threads");
         }
     }
 
