@@ -39,6 +39,10 @@
 //! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
 //! the bench writes one line there stating both (`cargo xtask bench` prints it under the table).
 
+/// Allocated as the `length` command allocates: large blocks on a cache-line pair.
+#[global_allocator]
+static ALLOCATOR: length::tensor::CacheAligned = length::tensor::CacheAligned;
+
 mod peak;
 mod products;
 

@@ -28,6 +28,10 @@
 //! The groups, with their operands, are defined once for both benches, in
 //! `benches/products/mod.rs`.
 
+/// Allocated as the `length` command allocates: large blocks on a cache-line pair.
+#[global_allocator]
+static ALLOCATOR: length_tensor::CacheAligned = length_tensor::CacheAligned;
+
 #[path = "../../products/mod.rs"]
 mod products;
 

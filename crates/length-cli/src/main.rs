@@ -7,6 +7,11 @@ use clap::Parser;
 use length_cli::args::{Cli, Command};
 use length_cli::{evaluate, exercise, graph, predict, train};
 
+/// Large blocks (batches, weights, gradients) start on a cache-line pair: see
+/// [`length_tensor::CacheAligned`].
+#[global_allocator]
+static ALLOCATOR: length_tensor::CacheAligned = length_tensor::CacheAligned;
+
 fn main() -> ExitCode {
     // A panic is a bug in length, not a user's mistake: say so in one line, without a trace.
     std::panic::set_hook(Box::new(|info| {

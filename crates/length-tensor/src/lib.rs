@@ -98,6 +98,7 @@
 pub use ndarray;
 
 mod activation;
+mod cache_aligned;
 mod elementwise;
 mod gemm;
 mod kernel;
@@ -110,6 +111,7 @@ mod update_pass;
 pub use activation::{
     relu, relu_backward, relu_backward_into, relu_into, sigmoid, sigmoid_backward_into,
 };
+pub use cache_aligned::{CACHE_ALIGNED_MIN_SIZE, CacheAligned};
 pub use gemm::TileUpdate;
 pub use kernel::{
     KernelPath, kernel_path, run_microkernel_in_cache, supported_kernel_paths, with_kernel_path,
