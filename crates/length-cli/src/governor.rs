@@ -17,14 +17,16 @@
 //!   probe:   run one window on the other choice;
 //!            if it is at least 15 % faster: switch to it, interval back to 8 windows
 //!            if it is more than 30 % slower: keep the current choice, interval 64 windows
+//!                (256 on all cores: a new load is caught by the 50 % slowdown)
 //!            else: keep the current choice, interval doubles (at most 64 windows)
 //! ```
 //!
-//! On a quiet machine the probes of a single thread cost about 1 % of an epoch (16 slower steps
-//! in every 1,040); with a core kept busy, the loop moves to one thread as soon as it notices
-//! (at once when the load arrives mid-run) and probes all cores again every 64 windows, so a
-//! freed core is used again within about 1,000 steps. The policy is a plain state machine
-//! ([`Policy`]), so it is tested with made-up times.
+//! On a quiet machine one thread is probed in the second window and then every 256 windows
+//! (16 slower steps in every 4,100): a load that arrives later slows all cores by far more than
+//! 50 % before one thread would be faster, which starts a probe at once. With a core kept busy,
+//! the loop moves to one thread as soon as it notices and probes all cores again every 64
+//! windows, so a freed core is used again within about 1,000 steps. The policy is a plain state
+//! machine ([`Policy`]), so it is tested with made-up times.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -41,6 +43,11 @@ const MIN_INTERVAL: usize = 8;
 
 /// The most windows between probes, however often the probes lose.
 const MAX_INTERVAL: usize = 64;
+
+/// Windows between probes of one thread after one lost clearly to all cores. Probing costs 16
+/// steps at one thread's speed each time (with 64 windows, 1-2 % of a two-thread epoch on a quiet
+/// Intel Xeon, against `--threads 2`), and a load arriving later triggers a probe by itself.
+const ALL_CORES_INTERVAL: usize = 256;
 
 /// A probe wins when its window is faster than the current choice's by this factor. Windows on a
 /// shared machine vary by some 10 % without any change of load; a core kept busy slows two
@@ -158,7 +165,10 @@ impl Policy {
         } else if time > CLEAR_LOSS_FACTOR * self.last_time {
             // Clearly slower (one thread on a quiet machine, all cores beside a busy program):
             // no need to look again soon.
-            self.interval = MAX_INTERVAL;
+            self.interval = match self.current {
+                Choice::AllCores => ALL_CORES_INTERVAL,
+                Choice::OneThread => MAX_INTERVAL,
+            };
             self.best_time = self.last_time;
         } else {
             self.interval = (2 * self.interval).min(MAX_INTERVAL);
@@ -283,8 +293,8 @@ mod tests {
         // The second window probes one thread, which loses clearly: the next probes come every
         // MAX_INTERVAL windows.
         assert_eq!(&choices[WINDOW..2 * WINDOW], &[Choice::OneThread; WINDOW]);
-        // From then on: one probe window per MAX_INTERVAL + 1 windows.
-        let windows = 10 * (MAX_INTERVAL + 1);
+        // From then on: one probe window per ALL_CORES_INTERVAL + 1 windows.
+        let windows = 10 * (ALL_CORES_INTERVAL + 1);
         let choices = run(&mut policy, windows, 1.0, 1.7);
         let probe_windows = share_on_one_thread(&choices) * windows as f64;
         assert!(probe_windows <= 10.0, "{probe_windows} probe windows");
