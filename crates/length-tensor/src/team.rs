@@ -306,24 +306,8 @@ impl Team {
         }
         self.work(task, 0);
         self.open.0.store(0, SeqCst);
-        let mut polls = 0u32;
-        while self.active.0.load(SeqCst) > 0 {
-            polls = polls.saturating_add(1);
-            if polls < 1 << 12 {
-                std::hint::spin_loop();
-            } else {
-                // A helper was descheduled in the middle of a task: let it have the core.
-                std::thread::yield_now();
-            }
-        }
-        if let Some(payload) = self
-            .panic
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            panic::resume_unwind(payload);
-        }
+        wait_until_none(&self.active.0);
+        raise_kept_panic(&self.panic);
     }
 
     /// Runs the tasks of share `own`, then helps with the others' until none is left; a panic
@@ -417,6 +401,27 @@ impl Team {
             drop(bed);
         }
         self.sleepers.fetch_sub(1, SeqCst);
+    }
+}
+
+/// Spins until `active` (helpers inside a phase or a side job) is 0, yielding the core after a
+/// while: a helper descheduled in the middle of a task then gets it back sooner.
+fn wait_until_none(active: &AtomicUsize) {
+    let mut polls = 0u32;
+    while active.load(SeqCst) > 0 {
+        polls = polls.saturating_add(1);
+        if polls < 1 << 12 {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
+/// Raises again the panic a task left in `slot`, if any.
+fn raise_kept_panic(slot: &Mutex<Option<Box<dyn Any + Send>>>) {
+    if let Some(payload) = slot.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        panic::resume_unwind(payload);
     }
 }
 

@@ -18,7 +18,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{CachePadded, IN_TASK, RestoreInTask, try_turn};
+use super::{CachePadded, IN_TASK, RestoreInTask, raise_kept_panic, try_turn, wait_until_none};
 
 /// The open side job: its task closure, with the lifetime erased, and its number of tasks.
 #[derive(Clone, Copy)]
@@ -166,14 +166,7 @@ impl OpenJob<'_> {
         }
         let work = self.work;
         drop(self);
-        if let Some(payload) = work
-            .panic
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            panic::resume_unwind(payload);
-        }
+        raise_kept_panic(&work.panic);
     }
 }
 
@@ -184,16 +177,7 @@ impl Drop for OpenJob<'_> {
         let work = self.work;
         work.next_task.0.store(usize::MAX / 2, SeqCst);
         work.open.0.store(0, SeqCst);
-        let mut polls = 0u32;
-        while work.active.0.load(SeqCst) > 0 {
-            polls = polls.saturating_add(1);
-            if polls < 1 << 12 {
-                std::hint::spin_loop();
-            } else {
-                // A helper was descheduled in the middle of a task: let it have the core.
-                std::thread::yield_now();
-            }
-        }
+        wait_until_none(&work.active.0);
     }
 }
 
