@@ -11,9 +11,8 @@
 //! buffers, so an epoch allocates nothing after its first batch. [`Batches::next_pending`]
 //! leaves the conversion to the caller, into a buffer of its own (a training step's input), and
 //! shows the images of the batch after it ([`PendingBatch::following`]), which the trainer
-//! converts while a step runs. For
-//! convenience `Batches` is also an [`Iterator`] of owned `(Tensor, Labels)` pairs, which
-//! allocates per batch.
+//! converts while a step runs. For convenience `Batches` is also an [`Iterator`] of owned
+//! `(Tensor, Labels)` pairs, which allocates per batch.
 //!
 //! ```
 //! use length_data::{BatchConfig, Batches, Samples};

@@ -135,12 +135,14 @@ fn child_fetch_for_the_interrupt_test() {
 #[test]
 fn an_interrupted_fetch_leaves_a_part_file_that_the_next_run_removes() {
     let set = tiny_set();
-    // Slow enough that the child is still downloading when it is interrupted.
+    // Slow enough that the child is still downloading when it is killed, however long a loaded
+    // machine takes to start it: a byte every 100 ms would make the file's ~300 bytes last half
+    // a minute, longer than the server's longest reply.
     let server = Server::start(vec![(
         IMAGES.to_string(),
         Reply::Trickle {
             body: set.images_gz.clone(),
-            chunk: 16,
+            chunk: 1,
             every: Duration::from_millis(100),
         },
     )]);
@@ -163,12 +165,10 @@ fn an_interrupted_fetch_leaves_a_part_file_that_the_next_run_removes() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(part_files(&target).len(), 1, "the child is downloading");
-    // Ctrl-C: SIGINT ends a Rust program without unwinding, so no drop guard runs.
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    // Killed, as Ctrl-C's SIGINT ends a Rust program without a handler: without unwinding, so no
+    // drop guard runs. Not SIGINT itself: a program started in the background by a script (as a
+    // CI job may run the tests) inherits SIGINT ignored, and the child then finished its download.
+    child.kill().unwrap();
     let exit = child.wait().unwrap();
     assert!(!exit.success(), "the child was interrupted: {exit:?}");
     assert_eq!(
