@@ -291,7 +291,7 @@ mod tests {
         let choices = run(&mut policy, 200, 1.0, 1.7);
         assert_eq!(policy.current(), Choice::AllCores);
         // The second window probes one thread, which loses clearly: the next probes come every
-        // MAX_INTERVAL windows.
+        // ALL_CORES_INTERVAL windows.
         assert_eq!(&choices[WINDOW..2 * WINDOW], &[Choice::OneThread; WINDOW]);
         // From then on: one probe window per ALL_CORES_INTERVAL + 1 windows.
         let windows = 10 * (ALL_CORES_INTERVAL + 1);

@@ -46,15 +46,17 @@ const LINE_PAIR: usize = 128;
 pub struct CacheAligned;
 
 impl CacheAligned {
-    /// Whether blocks of `layout` are placed on 128 bytes here: large blocks that ask for less.
+    /// Whether blocks of `layout` are placed on 128 bytes here: large blocks that ask for less
+    /// (and leave room for the 128 bytes more in `isize`; larger ones are the system's own).
     fn aligns(layout: Layout) -> bool {
-        layout.size() >= CACHE_ALIGNED_MIN_SIZE && layout.align() < LINE_PAIR
+        (CACHE_ALIGNED_MIN_SIZE..=isize::MAX as usize - 2 * LINE_PAIR).contains(&layout.size())
+            && layout.align() < LINE_PAIR
     }
 
     /// The system block that holds an aligned block of `size` bytes: 128 bytes more, at the
     /// system's alignment of 16 bytes.
     fn system_block(size: usize) -> Layout {
-        Layout::from_size_align(size + LINE_PAIR, 16).expect("the caller's size fits isize")
+        Layout::from_size_align(size + LINE_PAIR, 16).expect("`aligns` leaves room for 128 bytes")
     }
 
     /// The aligned block inside the system block at `raw` (null stays null): the first 128-byte
@@ -178,6 +180,7 @@ mod tests {
         assert!(CacheAligned::aligns(layout(1 << 20, 64)));
         assert!(!CacheAligned::aligns(layout(4095, 4)));
         assert!(!CacheAligned::aligns(layout(8192, 4096)));
+        assert!(!CacheAligned::aligns(layout(isize::MAX as usize - 64, 4)));
         for size in [4096, 100_000, 1 << 20] {
             // SAFETY: a non-zero size; freed with the same layout below.
             let ptr = unsafe { CacheAligned.alloc(layout(size, 4)) };
