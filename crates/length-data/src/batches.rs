@@ -93,6 +93,11 @@ fn prefetch(bytes: &[u8]) {
     let _ = bytes;
 }
 
+/// The sample at `position` of an epoch's `order` (`None`: file order).
+fn sample_at(order: Option<&[u32]>, position: usize) -> usize {
+    order.map_or(position, |order| order[position] as usize)
+}
+
 /// Converts one image's pixel bytes into `f32`: `v / 255 · scale`, or `v` without a scale.
 fn convert_pixels(pixels: &[u8], scale: Option<f32>, out: &mut [f32]) {
     match scale {
@@ -233,7 +238,7 @@ impl<'a> Batches<'a> {
         let (first, size) = self.advance()?;
         let mut images = std::mem::take(&mut self.images);
         images.resize(size * self.samples.image_len(), 0.0);
-        self.pending(first, size).images_into(&mut images);
+        self.images_at(first, size).images_into(&mut images);
         self.images = images;
 
         let mut shape = Vec::with_capacity(1 + self.sample_shape.len());
@@ -301,10 +306,7 @@ impl<'a> Batches<'a> {
 
     /// The sample at `position` of the epoch's order.
     fn sample_index(&self, position: usize) -> usize {
-        match &self.order {
-            Some(order) => order[position] as usize,
-            None => position,
-        }
+        sample_at(self.order.as_deref(), position)
     }
 
     /// The batch of `size` samples from position `first` on, whose labels [`Batches::advance`] has
@@ -325,7 +327,7 @@ impl<'a> Batches<'a> {
     fn images_at(&self, first: usize, size: usize) -> BatchImages<'_> {
         BatchImages {
             samples: self.samples,
-            order: self.order.as_ref().map(|order| &order[first..first + size]),
+            order: self.order.as_deref(),
             first,
             len: size,
             scale: self.scale,
@@ -400,8 +402,9 @@ impl<'b> PendingBatch<'b> {
 #[derive(Clone, Copy, Debug)]
 pub struct BatchImages<'b> {
     samples: &'b Samples,
-    /// The batch's part of the epoch's order, or `None` for file order from `first` on.
+    /// The epoch's order, or `None` for file order.
     order: Option<&'b [u32]>,
+    /// The batch's first position in that order.
     first: usize,
     len: usize,
     scale: Option<f32>,
@@ -465,11 +468,7 @@ impl BatchImages<'_> {
 
     /// The bytes of image `k`.
     fn pixels(&self, k: usize) -> &[u8] {
-        let index = match self.order {
-            Some(order) => order[k] as usize,
-            None => self.first + k,
-        };
-        self.samples.image(index)
+        self.samples.image(sample_at(self.order, self.first + k))
     }
 }
 
