@@ -39,7 +39,7 @@ pub(crate) struct Node {
     pub(crate) name: Cow<'static, str>,
 }
 
-/// A node's arrays go back to the [`pool`](crate::pool) when the graph drops it, for the next
+/// A node's arrays go back to the [`pool`] when the graph drops it, for the next
 /// step's functions to fill again.
 impl Drop for Node {
     fn drop(&mut self) {

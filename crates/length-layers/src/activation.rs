@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use length_autograd::functions::{ReLU, Sigmoid};
 use length_autograd::{AutogradError, Graph, NodeId};
-use length_tensor::{relu, sigmoid};
+use length_tensor::{relu_in_place, sigmoid_in_place};
 use ndarray::ArrayViewMut2;
 
 use crate::LayersError;
@@ -35,18 +35,12 @@ impl Activation {
         }
     }
 
-    /// Applies the activation to a matrix in place, without a graph.
-    pub fn apply_in_place(self, mut h: ArrayViewMut2<f32>) {
+    /// Applies the activation to a matrix in place, without a graph and without allocating.
+    pub fn apply_in_place(self, h: ArrayViewMut2<f32>) {
         match self {
             Activation::None => {}
-            Activation::ReLU => {
-                let rectified = relu(h.view().into_dyn());
-                h.assign(&rectified);
-            }
-            Activation::Sigmoid => {
-                let activated = sigmoid(h.view().into_dyn());
-                h.assign(&activated);
-            }
+            Activation::ReLU => relu_in_place(h.into_dyn()),
+            Activation::Sigmoid => sigmoid_in_place(h.into_dyn()),
         }
     }
 }

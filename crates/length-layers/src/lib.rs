@@ -9,7 +9,7 @@
 //!   [`ActivatedMLP`] (the same with ReLU), and any MLP from an [`MlpConfig`]: sizes,
 //!   [`Activation`], [`Loss`], dropout, [`WeightInit`], seed. Models implement [`Model`]:
 //!   training on a graph, inference without one, named parameters for checkpoints.
-//! - [`train_step`]: one step of a training loop, as `length train` runs it (the loop below,
+//! - [`train_step()`]: one step of a training loop, as `length train` runs it (the loop below,
 //!   with the batch copied into a recycled buffer and the correct predictions counted);
 //!   [`train_step_owned`] takes a batch already in such a buffer.
 //!

@@ -13,7 +13,9 @@
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 
 use crate::Tensor;
-use crate::elementwise::{PARALLEL_MIN_CHEAP, PARALLEL_MIN_EXPENSIVE, map_into, map2_into};
+use crate::elementwise::{
+    PARALLEL_MIN_CHEAP, PARALLEL_MIN_EXPENSIVE, map_in_place, map_into, map2_into,
+};
 
 /// ReLU of one element: `x` if `x > 0`, else `+0` (also for NaN and `-0`).
 #[inline]
@@ -32,6 +34,18 @@ pub fn relu(x: ArrayViewD<f32>) -> Tensor {
     let mut out = output_like(&x);
     relu_into(x, out.view_mut());
     out
+}
+
+/// `x = max(x, 0)` element by element, in place: no array is allocated.
+///
+/// ```
+/// use length_tensor::{relu_in_place, ndarray::array};
+/// let mut x = array![[-1.0f32, 0.0], [2.5, -0.5]];
+/// relu_in_place(x.view_mut().into_dyn());
+/// assert_eq!(x, array![[0.0, 0.0], [2.5, 0.0]]);
+/// ```
+pub fn relu_in_place(x: ArrayViewMutD<f32>) {
+    map_in_place(x, PARALLEL_MIN_CHEAP, relu_scalar);
 }
 
 /// `out = max(x, 0)`, writing into a caller-provided buffer of the same shape.
@@ -89,15 +103,37 @@ pub(crate) fn relu_gradient_scalar(x: f32, grad: f32) -> f32 {
 /// ```
 pub fn sigmoid(x: ArrayViewD<f32>) -> Tensor {
     let mut out = output_like(&x);
-    map_into("sigmoid", x, out.view_mut(), PARALLEL_MIN_EXPENSIVE, |v| {
-        if v >= 0.0 {
-            1.0 / (1.0 + (-v).exp())
-        } else {
-            let e = v.exp();
-            e / (1.0 + e)
-        }
-    });
+    map_into(
+        "sigmoid",
+        x,
+        out.view_mut(),
+        PARALLEL_MIN_EXPENSIVE,
+        sigmoid_scalar,
+    );
     out
+}
+
+/// `x = σ(x)` element by element, in place: no array is allocated.
+///
+/// ```
+/// use length_tensor::{sigmoid_in_place, ndarray::array};
+/// let mut x = array![0.0f32, 1e4, -1e4];
+/// sigmoid_in_place(x.view_mut().into_dyn());
+/// assert_eq!(x, array![0.5, 1.0, 0.0]);
+/// ```
+pub fn sigmoid_in_place(x: ArrayViewMutD<f32>) {
+    map_in_place(x, PARALLEL_MIN_EXPENSIVE, sigmoid_scalar);
+}
+
+/// The logistic function of one element, without overflow: `e^x` is only taken of `x < 0`.
+#[inline]
+fn sigmoid_scalar(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
 }
 
 /// The gradient of the sigmoid from its output: `out = grad · y · (1 − y)` for `y = σ(x)`, which

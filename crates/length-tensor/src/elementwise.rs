@@ -63,6 +63,29 @@ pub(crate) fn map_into(
     }
 }
 
+/// `x[i] = f(x[i])` for every element, in place; `threshold` is the parallel cut-off.
+pub(crate) fn map_in_place(
+    mut x: ArrayViewMutD<f32>,
+    threshold: usize,
+    f: impl Fn(f32) -> f32 + Sync + Send,
+) {
+    let parallel = x.len() >= threshold;
+    if let Some(x) = x.as_slice_memory_order_mut() {
+        let apply = |values: &mut [f32]| values.iter_mut().for_each(|v| *v = f(*v));
+        if parallel {
+            team::for_each_chunk_mut(x, CHUNK, |_, chunk| apply(chunk));
+        } else {
+            apply(x);
+        }
+        return;
+    }
+    if parallel {
+        x.par_map_inplace(|v| *v = f(*v));
+    } else {
+        x.map_inplace(|v| *v = f(*v));
+    }
+}
+
 /// `out[i] = f(x[i], y[i])` for every element; `threshold` is the parallel cut-off.
 ///
 /// # Panics

@@ -58,11 +58,11 @@
 //! | [`matmul_at_b_update_into`] (an optimizer's step on each band of the product), [`matmul_at_b_descend_into`] (SGD's step in registers) | O(m·n·k) | bands of rows |
 //! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁶ elements |
 //! | [`relu_backward_column_sums_into`] (through ReLU and the bias gradient in one pass) | O(m·n) | as above |
-//! | [`relu`], [`relu_into`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹², from 2¹⁴ elements |
-//! | [`sigmoid`] | O(n) | chunks of 2¹⁴, from 2¹² elements |
+//! | [`relu`], [`relu_into`], [`relu_in_place`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹², from 2¹⁴ elements |
+//! | [`sigmoid`], [`sigmoid_in_place`] | O(n) | chunks of 2¹², from 2¹² elements |
 //! | [`softmax_rows`], [`log_softmax_rows`] | O(m·n) | blocks of 16 rows, from 2¹² elements |
 //! | [`argmax_rows`] | O(m·n) | rows, from 2¹⁶ elements |
-//! | [`update_pass`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
+//! | [`update_pass()`] (an optimizer's step; [`update_slices`] on pieces) | O(n) | chunks of 2¹³, from 2¹⁵ elements |
 //!
 //! The matrix multiplies are a packed, blocked SGEMM (in the manner of GotoBLAS/BLIS) with a
 //! register-tiled microkernel per instruction set: AVX-512F (a 6 x 64 tile), AVX2 + FMA
@@ -109,7 +109,8 @@ pub mod team;
 mod update_pass;
 
 pub use activation::{
-    relu, relu_backward, relu_backward_into, relu_into, sigmoid, sigmoid_backward_into,
+    relu, relu_backward, relu_backward_into, relu_in_place, relu_into, sigmoid,
+    sigmoid_backward_into, sigmoid_in_place,
 };
 pub use cache_aligned::{CACHE_ALIGNED_MIN_SIZE, CacheAligned};
 pub use gemm::TileUpdate;

@@ -3,8 +3,10 @@
 mod common;
 
 use common::{Operand, SplitMix, any_layout, dimension};
-use length_tensor::ndarray::{Array2, ArrayD, IxDyn};
-use length_tensor::{relu, relu_backward, relu_backward_into, relu_into, sigmoid};
+use length_tensor::ndarray::{Array2, ArrayD, Ix2, IxDyn, s};
+use length_tensor::{
+    relu, relu_backward, relu_backward_into, relu_in_place, relu_into, sigmoid, sigmoid_in_place,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -36,6 +38,22 @@ proptest! {
         relu_backward_into(x.view(), grad.view(), out.view_mut().into_dyn());
         prop_assert_eq!(&out.view().into_dyn(), &backward);
     }
+
+    /// The in-place forms give the allocating forms' values, on any layout.
+    #[test]
+    fn in_place_activations_equal_the_allocating_ones(
+        rows in dimension(), cols in dimension(), layout in any_layout(), seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let mut x = Operand::random(rows, cols, layout, &mut rng);
+        let original = x.view().into_dyn().to_owned();
+        relu_in_place(x.view_mut().into_dyn());
+        prop_assert_eq!(&x.view().into_dyn(), &relu(original.view()));
+        let mut x = Operand::random(rows, cols, layout, &mut rng);
+        let original = x.view().into_dyn().to_owned();
+        sigmoid_in_place(x.view_mut().into_dyn());
+        prop_assert_eq!(&x.view().into_dyn(), &sigmoid(original.view()));
+    }
 }
 
 /// Large enough to take the parallel path (2²⁰ elements), contiguous and strided.
@@ -50,6 +68,21 @@ fn relu_on_a_large_batch_matches_the_definition() {
     let xt = x.t();
     let gt = g.t();
     assert_eq!(relu_backward(xt.view(), gt.view()), expected.t());
+
+    // In place, contiguous (the team's chunks) and every other column (not contiguous).
+    let mut in_place = x.clone();
+    relu_in_place(in_place.view_mut());
+    assert_eq!(in_place, x.mapv(|v| v.max(0.0)));
+    let mut strided = x.clone().into_dimensionality::<Ix2>().unwrap();
+    let every_other_column = s![.., ..;2];
+    let expected = sigmoid(strided.slice(every_other_column).into_dyn());
+    sigmoid_in_place(strided.slice_mut(every_other_column).into_dyn());
+    assert_eq!(strided.slice(every_other_column).into_dyn(), expected);
+    assert_eq!(
+        strided.slice(s![.., 1..;2]),
+        x.slice(s![.., 1..;2]),
+        "the columns between are left alone"
+    );
 }
 
 fn ndarray_select(x: &ArrayD<f32>, g: &ArrayD<f32>) -> ArrayD<f32> {

@@ -1,7 +1,7 @@
 //! The rectified linear unit: `y = max(x, 0)`, so `∂L/∂x = g · [x > 0]`.
 //!
 //! Backward reads the mask from the output: `y > 0` exactly where `x > 0`. Both directions write
-//! into buffers from the [`pool`](crate::pool), one pass each.
+//! into buffers from the [`pool`], one pass each.
 
 use length_tensor::{Tensor, relu_backward_into, relu_into};
 
