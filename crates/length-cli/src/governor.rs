@@ -356,8 +356,8 @@ mod tests {
         let mut policy = Policy::default();
         run(&mut policy, 100, 1.0, 1.7);
         assert_eq!(policy.current(), Choice::AllCores);
-        // Another program takes a core in the middle of a window: that window and the next are
-        // much slower, so the policy probes and moves.
+        // Another program takes a core: the window it arrives in and the next are much slower,
+        // so the policy probes and moves.
         run(&mut policy, 3, 2.5, 1.7);
         assert_eq!(policy.current(), Choice::OneThread);
         // It leaves: the next scheduled probe (within MIN_INTERVAL windows) moves back.
@@ -395,8 +395,8 @@ mod tests {
         let mut policy = Policy::default();
         run(&mut policy, 100, 1.0, 1.7);
         // Up to the middle of a window, then another program takes a core: the window in
-        // progress is half slow (1.7 a step without its slowest), as slow as one thread; the
-        // next one is not.
+        // progress is half slow (1.7 a step without its slowest), no slower than one thread;
+        // the next one, wholly under the load, is.
         while policy.probing || policy.warmup_left > 0 || policy.window.len() != WINDOW / 2 {
             let choice = policy.next();
             policy.record(if choice == Choice::AllCores { 1.0 } else { 1.7 });
