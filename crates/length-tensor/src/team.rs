@@ -529,19 +529,26 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicU32;
 
+    /// One run counter per task, all zero.
+    fn run_counters(tasks: usize) -> Vec<AtomicU32> {
+        (0..tasks).map(|_| AtomicU32::new(0)).collect()
+    }
+
+    /// Whether every task ran exactly once.
+    fn each_ran_once(runs: &[AtomicU32]) -> bool {
+        runs.iter().all(|r| r.load(SeqCst) == 1)
+    }
+
     #[test]
     fn every_task_runs_once_for_any_thread_count() {
         for threads in [1, 2, 3, 8] {
             pool(threads).install(|| {
                 for tasks in [0, 1, 2, 5, 100] {
-                    let runs: Vec<AtomicU32> = (0..tasks).map(|_| AtomicU32::new(0)).collect();
+                    let runs = run_counters(tasks);
                     for_each(tasks, |i| {
                         runs[i].fetch_add(1, SeqCst);
                     });
-                    assert!(
-                        runs.iter().all(|r| r.load(SeqCst) == 1),
-                        "{threads} threads"
-                    );
+                    assert!(each_ran_once(&runs), "{threads} threads");
                 }
             });
         }
@@ -637,7 +644,7 @@ mod tests {
         for threads in [1, 2, 3, 8] {
             pool(threads).install(|| {
                 for tasks in [0, 1, 7, 200] {
-                    let runs: Vec<AtomicU32> = (0..tasks).map(|_| AtomicU32::new(0)).collect();
+                    let runs = run_counters(tasks);
                     let sum = AtomicUsize::new(0);
                     let result = alongside(
                         tasks,
@@ -657,7 +664,7 @@ mod tests {
                     assert_eq!(result, "main's result");
                     assert_eq!(sum.load(SeqCst), 20 * 120, "{threads} threads");
                     assert!(
-                        runs.iter().all(|r| r.load(SeqCst) == 1),
+                        each_ran_once(&runs),
                         "{threads} threads, {tasks} side tasks"
                     );
                 }
