@@ -579,26 +579,28 @@ mod tests {
         });
     }
 
-    #[test]
-    fn phases_from_many_threads_at_once_all_complete() {
+    /// Runs `body` on four threads at once, each in a pool of two threads of its own, and
+    /// waits for all of them (raising a panic of any).
+    fn on_four_callers_at_once(body: fn()) {
         let callers: Vec<_> = (0..4)
-            .map(|_| {
-                std::thread::spawn(|| {
-                    pool(2).install(|| {
-                        for _ in 0..200 {
-                            let sum = AtomicUsize::new(0);
-                            for_each(16, |i| {
-                                sum.fetch_add(i, SeqCst);
-                            });
-                            assert_eq!(sum.load(SeqCst), 120);
-                        }
-                    })
-                })
-            })
+            .map(|_| std::thread::spawn(move || pool(2).install(body)))
             .collect();
         for caller in callers {
             caller.join().unwrap();
         }
+    }
+
+    #[test]
+    fn phases_from_many_threads_at_once_all_complete() {
+        on_four_callers_at_once(|| {
+            for _ in 0..200 {
+                let sum = AtomicUsize::new(0);
+                for_each(16, |i| {
+                    sum.fetch_add(i, SeqCst);
+                });
+                assert_eq!(sum.load(SeqCst), 120);
+            }
+        });
     }
 
     #[test]
@@ -752,28 +754,19 @@ mod tests {
 
     #[test]
     fn side_work_from_many_threads_at_once_all_completes() {
-        let callers: Vec<_> = (0..4)
-            .map(|_| {
-                std::thread::spawn(|| {
-                    pool(2).install(|| {
-                        for _ in 0..100 {
-                            let sum = AtomicUsize::new(0);
-                            alongside(
-                                16,
-                                |i| {
-                                    sum.fetch_add(i, SeqCst);
-                                },
-                                || for_each(4, |_| {}),
-                            );
-                            assert_eq!(sum.load(SeqCst), 120);
-                        }
-                    })
-                })
-            })
-            .collect();
-        for caller in callers {
-            caller.join().unwrap();
-        }
+        on_four_callers_at_once(|| {
+            for _ in 0..100 {
+                let sum = AtomicUsize::new(0);
+                alongside(
+                    16,
+                    |i| {
+                        sum.fetch_add(i, SeqCst);
+                    },
+                    || for_each(4, |_| {}),
+                );
+                assert_eq!(sum.load(SeqCst), 120);
+            }
+        });
     }
 
     #[test]
