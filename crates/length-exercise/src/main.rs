@@ -18,6 +18,11 @@ use length_cli::args::OptimizerName;
 use length_cli::train::{self, ModelRequest, OptimizerRequest, TrainableModel, TrainableOptimizer};
 use length_exercise::{ActivatedMLP, Adam, Sgd};
 
+/// Large blocks (batches, weights, gradients) start on a cache-line pair, as in the `length`
+/// command: see [`length_tensor::CacheAligned`].
+#[global_allocator]
+static ALLOCATOR: length_tensor::CacheAligned = length_tensor::CacheAligned;
+
 fn main() -> ExitCode {
     train::main_with_parts(your_model, your_optimizer)
 }
