@@ -8,11 +8,11 @@
 //! length exercise hint 2 my-length          # the next hint for task 2
 //! ```
 //!
-//! The project is made from the solved exercise crate of this repository (crates/length-exercise,
-//! tested by CI like any other crate): `project.rs` writes it, through `template.rs`, which
-//! turns solution regions into `todo!`s; `check.rs` runs its tests and reads what each task
-//! reported, in the format of [`harness`], the test harness the project's tests call; `hint.rs`
-//! holds the hints.
+//! The project is made from the solved exercise in crates/length-cli/exercise/ (built and tested
+//! by CI as the `length-exercise` crate, like any other): `project.rs` writes it, through
+//! `template.rs`, which turns solution regions into `todo!`s; `check.rs` runs its tests and reads
+//! what each task reported, in the format of [`harness`], the test harness the project's tests
+//! call; `hint.rs` holds the hints.
 
 mod check;
 pub mod harness;

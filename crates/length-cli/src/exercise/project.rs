@@ -1,10 +1,11 @@
 //! `length exercise new DIR`: writes a student's (or, with `--solved`, a teacher's) project.
 //!
-//! Every file comes from the solved exercise crate in this repository (crates/length-exercise),
-//! compiled into the `length` binary: the sources go through [`template::render`], and the
-//! project's Cargo.toml is the exercise crate's own, its `workspace = true` dependencies written
-//! out, either as paths to the crates this binary was built from (the default: works offline)
-//! or as crates.io versions (`--published`).
+//! Every file comes from the solved exercise in this package (crates/length-cli/exercise/, which
+//! the `length-exercise` crate builds and tests where it is), compiled into the `length` binary:
+//! the sources go through [`template::render`], and the project's Cargo.toml is
+//! exercise/manifest.toml with each length crate's `LENGTH` written out, either as a path to the
+//! crates this binary was built from (the default: works offline) or as a crates.io version
+//! (`--published`). Everything the binary embeds lies inside this package, so it can be published.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,69 +17,54 @@ use crate::UsageError;
 
 /// The exercise's files, by their path in the project.
 pub const FILES: [(&str, &str); 14] = [
-    (
-        "README.md",
-        include_str!("../../../length-exercise/README.md"),
-    ),
-    (
-        "src/lib.rs",
-        include_str!("../../../length-exercise/src/lib.rs"),
-    ),
-    (
-        "src/model.rs",
-        include_str!("../../../length-exercise/src/model.rs"),
-    ),
-    (
-        "src/main.rs",
-        include_str!("../../../length-exercise/src/main.rs"),
-    ),
+    ("README.md", include_str!("../../exercise/README.md")),
+    ("src/lib.rs", include_str!("../../exercise/src/lib.rs")),
+    ("src/model.rs", include_str!("../../exercise/src/model.rs")),
+    ("src/main.rs", include_str!("../../exercise/src/main.rs")),
     (
         "src/task1_sgd.rs",
-        include_str!("../../../length-exercise/src/task1_sgd.rs"),
+        include_str!("../../exercise/src/task1_sgd.rs"),
     ),
     (
         "src/task2_fully_connected.rs",
-        include_str!("../../../length-exercise/src/task2_fully_connected.rs"),
+        include_str!("../../exercise/src/task2_fully_connected.rs"),
     ),
     (
         "src/task3_mean_squared_error.rs",
-        include_str!("../../../length-exercise/src/task3_mean_squared_error.rs"),
+        include_str!("../../exercise/src/task3_mean_squared_error.rs"),
     ),
     (
         "src/task4_relu.rs",
-        include_str!("../../../length-exercise/src/task4_relu.rs"),
+        include_str!("../../exercise/src/task4_relu.rs"),
     ),
     (
         "src/task5_adam.rs",
-        include_str!("../../../length-exercise/src/task5_adam.rs"),
+        include_str!("../../exercise/src/task5_adam.rs"),
     ),
     (
         "tests/task1_sgd.rs",
-        include_str!("../../../length-exercise/tests/task1_sgd.rs"),
+        include_str!("../../exercise/tests/task1_sgd.rs"),
     ),
     (
         "tests/task2_fully_connected.rs",
-        include_str!("../../../length-exercise/tests/task2_fully_connected.rs"),
+        include_str!("../../exercise/tests/task2_fully_connected.rs"),
     ),
     (
         "tests/task3_mean_squared_error.rs",
-        include_str!("../../../length-exercise/tests/task3_mean_squared_error.rs"),
+        include_str!("../../exercise/tests/task3_mean_squared_error.rs"),
     ),
     (
         "tests/task4_relu.rs",
-        include_str!("../../../length-exercise/tests/task4_relu.rs"),
+        include_str!("../../exercise/tests/task4_relu.rs"),
     ),
     (
         "tests/task5_adam.rs",
-        include_str!("../../../length-exercise/tests/task5_adam.rs"),
+        include_str!("../../exercise/tests/task5_adam.rs"),
     ),
 ];
 
-/// The exercise crate's manifest, whose dependencies the project's Cargo.toml repeats.
-const EXERCISE_MANIFEST: &str = include_str!("../../../length-exercise/Cargo.toml");
-
-/// The workspace's manifest: the versions behind `workspace = true`.
-const WORKSPACE_MANIFEST: &str = include_str!("../../../../Cargo.toml");
+/// The project's Cargo.toml, with `LENGTH` where a length crate's location goes.
+const MANIFEST_TEMPLATE: &str = include_str!("../../exercise/manifest.toml");
 
 /// The package name a project has; `check` and `hint` recognise a project by it.
 pub const PACKAGE_NAME: &str = "length-exercise";
@@ -129,102 +115,19 @@ impl Source {
     }
 }
 
-/// The project's Cargo.toml: a package of its own (an empty `[workspace]`, so it can live
-/// anywhere, even inside another workspace), with the exercise crate's dependencies.
-///
-/// # Panics
-/// If the exercise crate's manifest uses a form this does not know (a mistake in this
-/// repository, caught by the tests).
+/// The project's Cargo.toml: crates/length-cli/exercise/manifest.toml, a package of its own (an
+/// empty `[workspace]`, so it can live anywhere, even inside another workspace), with each length
+/// crate's `LENGTH` written out for `source`.
 pub fn manifest(source: &Source) -> String {
-    let edition = workspace_package_field("edition");
-    let mut text = format!(
-        "# The LENGTH course exercise, made by `length exercise new`. See README.md.\n\
-         [package]\n\
-         name = \"{PACKAGE_NAME}\"\n\
-         version = \"0.1.0\"\n\
-         edition = {edition}\n\
-         publish = false\n\
-         \n\
-         [lib]\n\
-         # The examples in the documentation call your code before it is written; the tests in\n\
-         # tests/ are the ones that count.\n\
-         doctest = false\n"
-    );
-    let start = EXERCISE_MANIFEST
-        .find("\n[dependencies]")
-        .expect("the exercise crate has dependencies");
-    for line in EXERCISE_MANIFEST[start..].lines() {
-        text.push_str(&dependency_line(line, source));
+    let mut text = String::with_capacity(MANIFEST_TEMPLATE.len() + 512);
+    for line in MANIFEST_TEMPLATE.lines() {
+        match line.strip_suffix(" = LENGTH") {
+            Some(name) => text.push_str(&format!("{name} = {{ {} }}", source.locate(name))),
+            None => text.push_str(line),
+        }
         text.push('\n');
     }
-    text.push_str(
-        "\n[profile.release]\n\
-         # File and line numbers in the messages of panics.\n\
-         debug = \"line-tables-only\"\n\
-         \n\
-         # A project of its own, even inside another Cargo workspace.\n\
-         [workspace]\n",
-    );
     text
-}
-
-/// `line` of the exercise crate's manifest with `workspace = true` written out.
-fn dependency_line(line: &str, source: &Source) -> String {
-    if let Some(name) = line.strip_suffix(".workspace = true") {
-        return format!("{name} = {}", dependency_spec(name, source, None));
-    }
-    if let Some((name, rest)) = line.split_once(" = { workspace = true, ") {
-        let extra = rest.strip_suffix(" }").unwrap_or_else(|| {
-            panic!("exercise Cargo.toml: cannot read the dependency line {line:?}")
-        });
-        return format!("{name} = {}", dependency_spec(name, source, Some(extra)));
-    }
-    line.to_string()
-}
-
-/// The right-hand side for dependency `name`: the workspace's own crates from `source`, others
-/// as the workspace pins them; `extra` (such as `features = [...]`) added.
-fn dependency_spec(name: &str, source: &Source, extra: Option<&str>) -> String {
-    let location = if name.starts_with("length-") {
-        source.locate(name)
-    } else {
-        let pinned = workspace_dependency(name);
-        match pinned.strip_prefix("{ ").and_then(|t| t.strip_suffix(" }")) {
-            Some(table) => table.to_string(),
-            None => format!("version = {pinned}"),
-        }
-    };
-    match extra {
-        Some(extra) => format!("{{ {location}, {extra} }}"),
-        None if name.starts_with("length-") || location.contains(',') => {
-            format!("{{ {location} }}")
-        }
-        None => location.trim_start_matches("version = ").to_string(),
-    }
-}
-
-/// The right-hand side of `name` in the workspace's `[workspace.dependencies]`.
-fn workspace_dependency(name: &str) -> &'static str {
-    section_value("[workspace.dependencies]", name)
-        .unwrap_or_else(|| panic!("the workspace pins no version of {name}"))
-}
-
-/// A field of `[workspace.package]`, such as `edition`.
-fn workspace_package_field(name: &str) -> &'static str {
-    section_value("[workspace.package]", name)
-        .unwrap_or_else(|| panic!("the workspace has no package field {name}"))
-}
-
-/// The value of `key = value` in `section` of the workspace manifest.
-fn section_value(section: &str, key: &str) -> Option<&'static str> {
-    let start = WORKSPACE_MANIFEST.find(section)? + section.len();
-    WORKSPACE_MANIFEST[start..]
-        .lines()
-        .take_while(|line| !line.starts_with('['))
-        .find_map(|line| {
-            let (name, value) = line.split_once(" = ")?;
-            (name.trim() == key).then(|| value.trim())
-        })
 }
 
 /// Writes the project into `dir`, which must be missing or empty.
@@ -275,17 +178,26 @@ pub fn create(dir: &Path, mode: Mode, source: &Source) -> anyhow::Result<()> {
 
 /// Whether `dir` holds an exercise project (its Cargo.toml names the package).
 pub fn is_project(dir: &Path) -> bool {
-    fs::read_to_string(dir.join("Cargo.toml"))
-        .is_ok_and(|text| text.contains(&format!("name = \"{PACKAGE_NAME}\"")))
+    fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|text| names_the_package(&text))
+}
+
+/// Whether the text of a Cargo.toml names the exercise's package.
+fn names_the_package(manifest: &str) -> bool {
+    manifest.contains(&format!("name = \"{PACKAGE_NAME}\""))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The folder of the exercise's files, in this package.
+    fn exercise_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("exercise")
+    }
+
     #[test]
-    fn every_file_of_the_exercise_crate_is_embedded() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../length-exercise");
+    fn every_file_of_the_exercise_is_embedded() {
+        let root = exercise_dir();
         let mut on_disk = vec!["README.md".to_string()];
         for folder in ["src", "tests"] {
             for entry in fs::read_dir(root.join(folder)).unwrap() {
@@ -316,40 +228,90 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_writes_out_every_workspace_dependency() {
-        let crates = PathBuf::from("/somewhere/crates");
-        let manifest = manifest(&Source::Path(crates));
-        assert!(!manifest.contains("workspace = true"), "{manifest}");
+    fn the_manifest_writes_out_where_the_length_crates_are() {
+        let local = manifest(&Source::Path(PathBuf::from("/somewhere/crates")));
+        assert!(!local.contains("= LENGTH"), "{local}");
         assert!(
-            manifest.contains("length-autograd = { path = \"/somewhere/crates/length-autograd\" }"),
-            "{manifest}"
-        );
-        assert!(
-            manifest.contains("length-cli = { path = \"/somewhere/crates/length-cli\" }"),
-            "{manifest}"
+            local.contains("length-autograd = { path = \"/somewhere/crates/length-autograd\" }"),
+            "{local}"
         );
         assert!(
-            manifest.contains(&format!("ndarray = {}", workspace_dependency("ndarray"))),
-            "{manifest}"
+            local.contains("length-cli = { path = \"/somewhere/crates/length-cli\" }"),
+            "{local}"
         );
-        assert!(
-            manifest.contains(&format!("anyhow = {}", workspace_dependency("anyhow"))),
-            "{manifest}"
-        );
-        assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
-        assert_eq!(
-            dependency_line(
-                "length-data = { workspace = true, features = [\"download\"] }",
-                &Source::Path(PathBuf::from("/somewhere/crates"))
-            ),
-            "length-data = { path = \"/somewhere/crates/length-data\", features = [\"download\"] }"
-        );
+        assert!(local.contains("\nndarray = \"0.17\"\n"), "{local}");
+        assert!(local.contains("\n[workspace]\n"), "{local}");
+        assert!(names_the_package(&local), "{local}");
 
-        let published = super::manifest(&Source::Published("0.1.0".into()));
+        let published = manifest(&Source::Published("0.1.0".into()));
         assert!(
             published.contains("length-layers = { version = \"0.1.0\" }"),
             "{published}"
         );
         assert!(!published.contains("{ path ="), "{published}");
+    }
+
+    /// The `key = value` lines of `section` in a manifest, comments left out.
+    fn entries(manifest: &str, section: &str) -> Vec<(String, String)> {
+        let start = manifest
+            .find(&format!("\n{section}\n"))
+            .unwrap_or_else(|| panic!("no {section}"));
+        manifest[start + section.len() + 2..]
+            .lines()
+            .take_while(|line| !line.starts_with('['))
+            .filter_map(|line| {
+                let (key, value) = line.split_once(" = ")?;
+                (!key.starts_with('#')).then(|| (key.trim().to_string(), value.trim().to_string()))
+            })
+            .collect()
+    }
+
+    /// The names of the dependencies in `section`, as the exercise crate writes them
+    /// (`name.workspace = true`) or the template does (`name = ...`).
+    fn dependency_names(manifest: &str, section: &str) -> Vec<String> {
+        let mut names: Vec<String> = entries(manifest, section)
+            .into_iter()
+            .map(|(key, _)| key.trim_end_matches(".workspace").to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_manifest_has_the_exercise_crate_s_dependencies_at_the_workspace_s_versions() {
+        let read =
+            |path: PathBuf| fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let exercise_crate = read(package.join("../length-exercise/Cargo.toml"));
+        let workspace = read(package.join("../../Cargo.toml"));
+        for section in ["[dependencies]", "[dev-dependencies]"] {
+            assert_eq!(
+                dependency_names(MANIFEST_TEMPLATE, section),
+                dependency_names(&exercise_crate, section),
+                "{section} of crates/length-cli/exercise/manifest.toml and crates/length-exercise/Cargo.toml"
+            );
+        }
+        let pinned = entries(&workspace, "[workspace.dependencies]");
+        for section in ["[dependencies]", "[dev-dependencies]"] {
+            for (name, version) in entries(MANIFEST_TEMPLATE, section) {
+                if version == "LENGTH" {
+                    assert!(name.starts_with("length-"), "{name}");
+                    continue;
+                }
+                let (_, pin) = pinned
+                    .iter()
+                    .find(|(pinned_name, _)| *pinned_name == name)
+                    .unwrap_or_else(|| panic!("the workspace pins no version of {name}"));
+                assert_eq!(&version, pin, "the version of {name}");
+            }
+        }
+        assert_eq!(
+            entries(MANIFEST_TEMPLATE, "[package]")
+                .into_iter()
+                .find(|(key, _)| key == "edition"),
+            entries(&workspace, "[workspace.package]")
+                .into_iter()
+                .find(|(key, _)| key == "edition"),
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Turning the solved exercise into a student's skeleton, and back.
 //!
-//! The exercise's source files in this repository (crates/length-exercise) are solved. Two kinds
-//! of marked lines make them templates:
+//! The exercise's source files in this repository (crates/length-cli/exercise/) are solved. Two
+//! kinds of marked lines make them templates:
 //!
 //! ```text
 //! // SOLUTION BEGIN Task 1: return one delta per gradient      ┐ a student gets
