@@ -119,7 +119,7 @@ impl Source {
 /// empty `[workspace]`, so it can live anywhere, even inside another workspace), with each length
 /// crate's `LENGTH` written out for `source`.
 pub fn manifest(source: &Source) -> String {
-    let mut text = String::with_capacity(MANIFEST_TEMPLATE.len() + 512);
+    let mut text = String::new();
     for line in MANIFEST_TEMPLATE.lines() {
         match line.strip_suffix(" = LENGTH") {
             Some(name) => text.push_str(&format!("{name} = {{ {} }}", source.locate(name))),
@@ -284,15 +284,13 @@ mod tests {
         let package = Path::new(env!("CARGO_MANIFEST_DIR"));
         let exercise_crate = read(package.join("../length-exercise/Cargo.toml"));
         let workspace = read(package.join("../../Cargo.toml"));
+        let pinned = entries(&workspace, "[workspace.dependencies]");
         for section in ["[dependencies]", "[dev-dependencies]"] {
             assert_eq!(
                 dependency_names(MANIFEST_TEMPLATE, section),
                 dependency_names(&exercise_crate, section),
                 "{section} of crates/length-cli/exercise/manifest.toml and crates/length-exercise/Cargo.toml"
             );
-        }
-        let pinned = entries(&workspace, "[workspace.dependencies]");
-        for section in ["[dependencies]", "[dev-dependencies]"] {
             for (name, version) in entries(MANIFEST_TEMPLATE, section) {
                 if version == "LENGTH" {
                     assert!(name.starts_with("length-"), "{name}");
@@ -305,13 +303,14 @@ mod tests {
                 assert_eq!(&version, pin, "the version of {name}");
             }
         }
+        let edition = |manifest: &str, section: &str| {
+            entries(manifest, section)
+                .into_iter()
+                .find(|(key, _)| key == "edition")
+        };
         assert_eq!(
-            entries(MANIFEST_TEMPLATE, "[package]")
-                .into_iter()
-                .find(|(key, _)| key == "edition"),
-            entries(&workspace, "[workspace.package]")
-                .into_iter()
-                .find(|(key, _)| key == "edition"),
+            edition(MANIFEST_TEMPLATE, "[package]"),
+            edition(&workspace, "[workspace.package]")
         );
     }
 }
