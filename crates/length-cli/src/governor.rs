@@ -36,18 +36,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use length_train::{StepResult, StepRunner};
-use rayon::ThreadPool;
 
 /// Steps per measured window.
 pub const WINDOW: usize = 16;
 
-/// Steps run untimed after each change between all cores and one, before a window starts. The
-/// first steps after a change pay for it: the one-thread pool's thread wakes up wherever the
-/// scheduler puts it, often on the busy core, and needs a few milliseconds to be moved. With a
-/// spinning process on one of two cores (AMD Zen 4, six one-epoch runs), the first probe's
-/// window had single steps of 3-12 ms and a typical step of 2.1-3.6 ms, where one thread's
-/// steady steps took 2.0-2.3 ms. In four runs that probe did not win, and the epoch took
-/// 2.45-2.83 s; in the two where it won, 2.19-2.27 s.
+/// Steps run untimed after each change between all cores and one, before a window starts: the
+/// first steps after a change can pay for it (a helper waking up, the other core's share of the
+/// weights still in its cache, threads the scheduler has yet to move off a busy core). On a
+/// quiet Zen 4 the first step of a probe took 2.0-2.3 ms against a typical 2.0 ms, and the first
+/// back on all cores 1.15-1.25 ms against 1.1 ms; on a cold pool of one thread of its own, a
+/// probe's first step took 2.9-4.1 ms.
 const WARMUP_STEPS: usize = 4;
 
 /// Windows between probes right after a switch.
@@ -228,10 +226,11 @@ fn typical_step(values: &mut [f64]) -> f64 {
 }
 
 /// Runs training steps on all cores or on one, as [`Policy`] decides, and counts them. It is the
-/// [`StepRunner`] `length train` hands to the training library.
+/// [`StepRunner`] `length train` hands to the training library. A step on one thread runs on the
+/// training loop's own thread, its kernels' phases without helpers ([`length_tensor::team::alone`]).
+#[derive(Default)]
 pub struct ThreadGovernor {
     policy: Policy,
-    one_thread: ThreadPool,
     single_thread_steps: SingleThreadSteps,
 }
 
@@ -252,31 +251,15 @@ impl SingleThreadSteps {
 }
 
 impl ThreadGovernor {
-    /// A governor for a loop running on a pool of all cores.
-    ///
-    /// # Errors
-    /// If the one-thread pool cannot be started.
-    pub fn new() -> anyhow::Result<ThreadGovernor> {
-        let one_thread = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .thread_name(|_| "length-single".to_owned())
-            .build()?;
-        Ok(ThreadGovernor {
-            policy: Policy::default(),
-            one_thread,
-            single_thread_steps: SingleThreadSteps::default(),
-        })
-    }
-
     /// Runs one step where the policy says, timing it.
-    pub fn run_step<R: Send>(&mut self, step: impl FnOnce() -> R + Send) -> R {
+    pub fn run_step<R>(&mut self, step: impl FnOnce() -> R) -> R {
         let choice = self.policy.next();
         let start = Instant::now();
         let result = match choice {
             Choice::AllCores => step(),
             Choice::OneThread => {
                 self.single_thread_steps.add_one();
-                self.one_thread.install(step)
+                length_tensor::team::alone(step)
             }
         };
         self.policy.record(start.elapsed().as_secs_f64());
@@ -450,10 +433,10 @@ mod tests {
     fn a_governor_runs_steps_and_counts_those_on_one_thread() -> anyhow::Result<()> {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build()?;
         pool.install(|| {
-            let mut governor = ThreadGovernor::new()?;
+            let mut governor = ThreadGovernor::default();
             let mut threads_seen = Vec::new();
             for _ in 0..3 * WINDOW {
-                threads_seen.push(governor.run_step(rayon::current_num_threads));
+                threads_seen.push(governor.run_step(length_tensor::team::threads));
             }
             // The second window is the probe of one thread, after its warm-up.
             assert_eq!(&threads_seen[..WINDOW], &[2; WINDOW]);

@@ -333,7 +333,7 @@ fn train(
     let stop = StopRequest::install()?;
     // Without --threads, each step runs on all cores or on one, whichever is faster right now.
     let mut governor = match args.common.threads {
-        None if rayon::current_num_threads() > 1 => Some(ThreadGovernor::new()?),
+        None if rayon::current_num_threads() > 1 => Some(ThreadGovernor::default()),
         _ => None,
     };
     let metrics = match &args.metrics {

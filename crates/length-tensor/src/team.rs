@@ -24,9 +24,10 @@
 //!   work on.
 //!
 //! How many threads a phase uses is rayon's: [`threads`] is `rayon::current_num_threads()` of
-//! the pool the caller runs in, so `--threads`, `RAYON_NUM_THREADS` and a pool of one thread (the
-//! `length` command's thread governor) decide it as before. A phase started from inside a task,
-//! or while another thread's phase holds the team, runs on the calling thread alone.
+//! the pool the caller runs in, so `--threads`, `RAYON_NUM_THREADS` and a pool of one thread
+//! decide it as before. A phase started from inside a task, inside [`alone`] (where the `length`
+//! command's thread governor runs a step when one thread is faster), or while another thread's
+//! phase holds the team, runs on the calling thread alone.
 //!
 //! Which thread runs a task never changes a result: every task writes its own part of the output
 //! with the same arithmetic, so the kernels stay bit-identical for any number of threads.
@@ -47,14 +48,34 @@ use side::SideWork;
 /// enough that a program which has stopped computing gives its cores back at once.
 pub const SPIN: Duration = Duration::from_micros(500);
 
-/// The number of threads a parallel phase started here would use: 1 inside a task or a pool of
-/// one thread, else the size of the rayon pool the caller runs in.
+/// The number of threads a parallel phase started here would use: 1 inside a task, inside
+/// [`alone`] or in a pool of one thread, else the size of the rayon pool the caller runs in.
 pub fn threads() -> usize {
-    if IN_TASK.with(Cell::get) {
+    if ALONE.with(Cell::get) {
         1
     } else {
         rayon::current_num_threads()
     }
+}
+
+/// Runs `work` on the calling thread with every phase it starts on this thread alone: inside,
+/// [`threads`] is 1, [`for_each`] runs its tasks in turn and [`alongside`] runs its side tasks
+/// after `main`. The results are the same bits as on the whole team.
+///
+/// The `length` command's thread governor runs a training step so when one thread is faster (a
+/// core is busy): on the thread that holds the step's buffers and has its caches warm, where a
+/// pool of one thread of its own would start each switch on a cold thread.
+///
+/// ```
+/// use length_tensor::team;
+///
+/// let threads_inside = team::alone(team::threads);
+/// assert_eq!((threads_inside, team::threads()), (1, rayon::current_num_threads()));
+/// ```
+pub fn alone<R>(work: impl FnOnce() -> R) -> R {
+    let outer = ALONE.with(|alone| alone.replace(true));
+    let _restore = RestoreAlone(outer);
+    work()
 }
 
 /// Runs `task(i)` for every `i` in `0..tasks`, on up to [`threads`] threads (the caller and
@@ -70,8 +91,8 @@ pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync) {
     // One phase at a time: a caller that finds the team busy (another thread's phase) works
     // alone, which gives the same results.
     let Some(_turn) = try_turn(&team.turn) else {
-        let outer = IN_TASK.with(|in_task| in_task.replace(true));
-        let _restore = RestoreInTask(outer);
+        let outer = ALONE.with(|alone| alone.replace(true));
+        let _restore = RestoreAlone(outer);
         (0..tasks).for_each(task);
         return;
     };
@@ -196,18 +217,19 @@ unsafe impl<T: Send> Send for SendPointer<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for SendPointer<T> {}
 
-/// Puts back this thread's `IN_TASK` flag when dropped (also when a task panics).
-struct RestoreInTask(bool);
+/// Puts back this thread's `ALONE` flag when dropped (also when a task or `alone`'s work panics).
+struct RestoreAlone(bool);
 
-impl Drop for RestoreInTask {
+impl Drop for RestoreAlone {
     fn drop(&mut self) {
-        IN_TASK.with(|in_task| in_task.set(self.0));
+        ALONE.with(|alone| alone.set(self.0));
     }
 }
 
 thread_local! {
-    /// Whether this thread is running a task of a phase (nested phases run serially).
-    static IN_TASK: Cell<bool> = const { Cell::new(false) };
+    /// Whether phases started on this thread run on it alone: while it runs a task of a phase
+    /// (nested phases run serially) or the work given to [`alone`].
+    static ALONE: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The phase being run: the task closure, with its lifetime erased.
@@ -313,13 +335,13 @@ impl Team {
     /// Runs the tasks of share `own`, then helps with the others' until none is left; a panic
     /// stops the phase and is kept for the caller.
     fn work(&self, task: &(dyn Fn(usize) + Sync), own: usize) {
-        let outer = IN_TASK.with(|in_task| in_task.replace(true));
+        let outer = ALONE.with(|alone| alone.replace(true));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             while let Some(index) = self.shares.claim(own) {
                 task(index);
             }
         }));
-        IN_TASK.with(|in_task| in_task.set(outer));
+        ALONE.with(|alone| alone.set(outer));
         if let Err(payload) = outcome {
             // No one claims the tasks that are left.
             self.shares.close();
@@ -576,6 +598,29 @@ mod tests {
                 for_each(3, |_| {});
             });
             assert_eq!(inner_threads.load(SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn work_alone_stays_on_the_calling_thread_even_after_a_panic() {
+        pool(2).install(|| {
+            let caller = std::thread::current().id();
+            let elsewhere = AtomicUsize::new(0);
+            let count_elsewhere = |_| {
+                if std::thread::current().id() != caller {
+                    elsewhere.fetch_add(1, SeqCst);
+                }
+                std::thread::sleep(Duration::from_micros(100));
+            };
+            let threads_inside = alone(|| {
+                for_each(16, count_elsewhere);
+                alongside(16, count_elsewhere, || for_each(16, count_elsewhere));
+                threads()
+            });
+            assert_eq!((threads_inside, elsewhere.load(SeqCst)), (1, 0));
+            let outcome = panic::catch_unwind(|| alone(|| panic!("the step failed")));
+            assert!(outcome.is_err());
+            assert_eq!(threads(), 2, "alone's flag is put back after a panic");
         });
     }
 

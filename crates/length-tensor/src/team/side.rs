@@ -18,7 +18,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{CachePadded, IN_TASK, RestoreInTask, raise_kept_panic, try_turn, wait_until_none};
+use super::{ALONE, CachePadded, RestoreAlone, raise_kept_panic, try_turn, wait_until_none};
 
 /// The open side job: its task closure, with the lifetime erased, and its number of tasks.
 #[derive(Clone, Copy)]
@@ -183,7 +183,7 @@ impl Drop for OpenJob<'_> {
 
 /// Runs `f` as a task: a phase it starts runs on this thread alone.
 fn run_as_task(f: impl FnOnce()) {
-    let outer = IN_TASK.with(|in_task| in_task.replace(true));
-    let _restore = RestoreInTask(outer);
+    let outer = ALONE.with(|alone| alone.replace(true));
+    let _restore = RestoreAlone(outer);
     f();
 }
