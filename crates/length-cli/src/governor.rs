@@ -16,7 +16,9 @@
 //!            the best window since the last decision (the load changed): probe, against the
 //!            second of them, measured wholly under the new load
 //!   probe:   run the other choice for WARMUP_STEPS steps without timing them (its threads
-//!            are still finding their cores and caches), then time one window of it;
+//!            are still finding their cores and caches), then time one window of it
+//!            (or only its first 4 steps, if each is 50 % slower than the current choice's
+//!            typical step: a clear loss);
 //!            if it is at least 15 % faster: switch to it, interval back to 8 windows
 //!            if it is more than 30 % slower: keep the current choice, interval 64 windows
 //!                (256 on all cores: a new load is caught by the 50 % slowdown)
@@ -25,7 +27,7 @@
 //! ```
 //!
 //! On a quiet machine one thread is probed in the second window and then every 256 windows
-//! (20 slower steps in every 4,100): a load that arrives later slows all cores by far more than
+//! (8 slower steps in every 4,100): a load that arrives later slows all cores by far more than
 //! 50 % before one thread would be faster, which starts a probe after two windows. With a core
 //! kept busy, the loop moves to one thread as soon as it notices and probes all cores again every
 //! 64 windows, so a freed core is used again within about 1,000 steps. The policy is a plain
@@ -70,6 +72,16 @@ const CLEAR_LOSS_FACTOR: f64 = 1.3;
 
 /// Two windows in a row this much slower than the best since the last decision trigger a probe.
 const SLOWDOWN_FACTOR: f64 = 1.5;
+
+/// A probe whose first [`EARLY_LOSS_STEPS`] timed steps are each this much slower than the
+/// current choice's typical step has lost clearly already and ends there. On a quiet two-core
+/// machine one thread's steps take 1.8 times those of two, so the probe at the start of a run
+/// costs 4 slower steps after its warm-up instead of 16; with a core kept busy, some steps on all
+/// cores are fast, so a probe of all cores is not cut short.
+const EARLY_LOSS_FACTOR: f64 = 1.5;
+
+/// The timed steps after which a probe may end early ([`EARLY_LOSS_FACTOR`]).
+const EARLY_LOSS_STEPS: usize = 4;
 
 /// Where a step runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +164,7 @@ impl Policy {
             return;
         }
         self.window.push(seconds);
-        if self.window.len() < WINDOW {
+        if self.window.len() < WINDOW && !self.probe_lost_early() {
             return;
         }
         let time = typical_step(&mut self.window);
@@ -162,6 +174,13 @@ impl Policy {
         } else {
             self.finish_window(time);
         }
+    }
+
+    /// Whether the probe being timed has lost clearly after its first [`EARLY_LOSS_STEPS`] steps.
+    fn probe_lost_early(&self) -> bool {
+        self.probing
+            && self.window.len() == EARLY_LOSS_STEPS
+            && (self.window.iter()).all(|&step| step > EARLY_LOSS_FACTOR * self.last_time)
     }
 
     /// A window of the current choice is complete.
@@ -307,20 +326,43 @@ mod tests {
         let mut policy = Policy::default();
         let choices = run(&mut policy, 200, 1.0, 1.7);
         assert_eq!(policy.current(), Choice::AllCores);
-        // The second window probes one thread, which loses clearly: the next probes come every
-        // ALL_CORES_INTERVAL windows.
-        let first_probe = WINDOW..2 * WINDOW + WARMUP_STEPS;
+        // The second window probes one thread, which loses clearly within its first steps: the
+        // next probes come every ALL_CORES_INTERVAL windows.
+        let probe_steps = WARMUP_STEPS + EARLY_LOSS_STEPS;
         assert_eq!(
-            &choices[first_probe],
-            &[Choice::OneThread; WINDOW + WARMUP_STEPS]
+            &choices[WINDOW..WINDOW + probe_steps + 1],
+            &[
+                [Choice::OneThread; WARMUP_STEPS + EARLY_LOSS_STEPS].as_slice(),
+                &[Choice::AllCores]
+            ]
+            .concat()
         );
-        // From then on: one probe (its warm-up and its window) per ALL_CORES_INTERVAL + 1 windows.
-        let windows = 10 * (ALL_CORES_INTERVAL + 1);
+        // From then on: one probe (its warm-up and first steps) per ALL_CORES_INTERVAL windows.
+        let windows = 10 * ALL_CORES_INTERVAL + 1;
         let choices = run(&mut policy, windows, 1.0, 1.7);
-        let probes =
-            share_on_one_thread(&choices) * choices.len() as f64 / (WINDOW + WARMUP_STEPS) as f64;
+        let probes = share_on_one_thread(&choices) * choices.len() as f64 / probe_steps as f64;
         assert!(probes <= 10.0, "{probes} probes");
         assert_eq!(policy.current(), Choice::AllCores);
+    }
+
+    #[test]
+    fn a_probe_that_is_close_runs_its_whole_window() {
+        // One thread is 40 % slower: not a clear loss after four steps, but after the window.
+        let mut policy = Policy::default();
+        let choices = run(&mut policy, 3, 1.0, 1.4);
+        let probe = WINDOW..2 * WINDOW + WARMUP_STEPS;
+        assert_eq!(&choices[probe], &[Choice::OneThread; WINDOW + WARMUP_STEPS]);
+        assert_eq!(policy.interval, ALL_CORES_INTERVAL);
+        // One slow-looking step among the first four does not end a probe either.
+        let mut policy = Policy::default();
+        run(&mut policy, 1, 1.0, 1.0);
+        let mut one_thread_steps = 0;
+        while policy.next() == Choice::OneThread {
+            one_thread_steps += 1;
+            let first_timed = one_thread_steps == WARMUP_STEPS + 1;
+            policy.record(if first_timed { 1.0 } else { 2.0 });
+        }
+        assert_eq!(one_thread_steps, WARMUP_STEPS + WINDOW);
     }
 
     #[test]
@@ -438,12 +480,13 @@ mod tests {
             for _ in 0..3 * WINDOW {
                 threads_seen.push(governor.run_step(length_tensor::team::threads));
             }
-            // The second window is the probe of one thread, after its warm-up.
+            // The second window is the probe of one thread, after its warm-up (its end depends
+            // on how long these steps happen to take).
             assert_eq!(&threads_seen[..WINDOW], &[2; WINDOW]);
-            let probe = WINDOW..2 * WINDOW + WARMUP_STEPS;
-            assert_eq!(&threads_seen[probe], &[1; WINDOW + WARMUP_STEPS]);
+            let probe = WINDOW..WINDOW + WARMUP_STEPS + EARLY_LOSS_STEPS;
+            assert_eq!(&threads_seen[probe], &[1; WARMUP_STEPS + EARLY_LOSS_STEPS]);
             let counter = governor.single_thread_steps();
-            assert!(counter.take() >= WINDOW + WARMUP_STEPS);
+            assert!(counter.take() >= WARMUP_STEPS + EARLY_LOSS_STEPS);
             assert_eq!(counter.take(), 0);
             Ok(())
         })
