@@ -41,7 +41,7 @@ pub(crate) fn map_into(
         x.shape(),
         out.shape()
     );
-    let parallel = x.len() >= threshold;
+    let parallel = team::split_pays(x.len(), threshold);
     if x.strides() == out.strides()
         && let (Some(x), Some(out)) = (x.as_slice_memory_order(), out.as_slice_memory_order_mut())
     {
@@ -69,7 +69,7 @@ pub(crate) fn map_in_place(
     threshold: usize,
     f: impl Fn(f32) -> f32 + Sync + Send,
 ) {
-    let parallel = x.len() >= threshold;
+    let parallel = team::split_pays(x.len(), threshold);
     if let Some(x) = x.as_slice_memory_order_mut() {
         let apply = |values: &mut [f32]| values.iter_mut().for_each(|v| *v = f(*v));
         if parallel {
@@ -112,7 +112,7 @@ pub(crate) fn map2_into(
         x.shape(),
         out.shape()
     );
-    let parallel = x.len() >= threshold;
+    let parallel = team::split_pays(x.len(), threshold);
     if x.strides() == out.strides()
         && y.strides() == out.strides()
         && let (Some(x), Some(y), Some(out)) = (
@@ -152,5 +152,45 @@ fn map_slice(x: &[f32], out: &mut [f32], f: &impl Fn(f32) -> f32) {
 fn map2_slice(x: &[f32], y: &[f32], out: &mut [f32], f: &impl Fn(f32, f32) -> f32) {
     for ((o, &v), &w) in out.iter_mut().zip(x).zip(y) {
         *o = f(v, w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::thread::{self, ThreadId};
+
+    use ndarray::Array2;
+
+    use super::*;
+    use crate::team::test_pool as pool;
+
+    /// Maps a strided view (the path that uses rayon's iterators) with `f` recording the threads
+    /// it ran on.
+    fn threads_of_a_strided_map() -> Vec<ThreadId> {
+        let x = Array2::<f32>::ones((256, 256));
+        let mut out = Array2::<f32>::zeros((256, 256));
+        let seen = Mutex::new(Vec::new());
+        map_into(
+            "test",
+            x.t().into_dyn(),
+            out.view_mut().into_dyn(),
+            1,
+            |v| {
+                seen.lock().unwrap().push(thread::current().id());
+                v
+            },
+        );
+        assert!(out.iter().all(|&v| v == 1.0));
+        seen.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_strided_map_inside_alone_stays_on_the_calling_thread() {
+        pool(2).install(|| {
+            let caller = thread::current().id();
+            let seen = team::alone(threads_of_a_strided_map);
+            assert!(seen.iter().all(|&id| id == caller));
+        });
     }
 }

@@ -71,7 +71,7 @@ pub fn column_sums_into(a: ArrayView2<f32>, mut out: ArrayViewMut1<f32>) {
             Zip::from(&mut out).and(&row).for_each(|s, &v| *s += v);
         }
     };
-    let parallel = a.len() >= PARALLEL_MIN_REDUCE && a.ncols() > COLUMN_BLOCK;
+    let parallel = team::split_pays(a.len(), PARALLEL_MIN_REDUCE) && a.ncols() > COLUMN_BLOCK;
     match out.as_slice_mut() {
         Some(out) if parallel => team::for_each_chunk_mut(out, COLUMN_BLOCK, |block, out| {
             let columns = block * COLUMN_BLOCK..block * COLUMN_BLOCK + out.len();
@@ -157,7 +157,7 @@ pub fn relu_backward_column_sums_into(
         }
     };
     let (rows, row_stride) = (out.nrows(), out.strides()[0]);
-    let parallel = y.len() >= PARALLEL_MIN_REDUCE && y.ncols() > COLUMN_BLOCK;
+    let parallel = team::split_pays(y.len(), PARALLEL_MIN_REDUCE) && y.ncols() > COLUMN_BLOCK;
     match (sums.as_slice_mut(), out.is_standard_layout()) {
         (Some(sums), true) if parallel => {
             let out_ptr = team::SendPointer(out.as_mut_ptr());
@@ -226,7 +226,7 @@ fn row_max(row: ndarray::ArrayView1<f32>) -> f32 {
 
 /// Applies `f` to every row of `a`, in parallel over blocks of rows when `a` is large.
 fn for_each_row_block(a: &mut Array2<f32>, f: impl Fn(ArrayViewMut1<f32>) + Sync + Send) {
-    if a.len() >= PARALLEL_MIN_EXPENSIVE && a.nrows() > 1 {
+    if team::split_pays(a.len(), PARALLEL_MIN_EXPENSIVE) && a.nrows() > 1 {
         a.axis_chunks_iter_mut(Axis(0), ROW_BLOCK)
             .into_par_iter()
             .for_each(|mut block| block.rows_mut().into_iter().for_each(&f));
@@ -254,7 +254,7 @@ pub fn argmax_rows(x: ArrayView2<f32>) -> Array1<usize> {
         }
         best
     };
-    if x.len() >= PARALLEL_MIN_REDUCE && x.nrows() > 1 {
+    if team::split_pays(x.len(), PARALLEL_MIN_REDUCE) && x.nrows() > 1 {
         let indices: Vec<usize> = x.axis_iter(Axis(0)).into_par_iter().map(argmax).collect();
         Array1::from(indices)
     } else {

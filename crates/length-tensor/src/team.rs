@@ -58,9 +58,18 @@ pub fn threads() -> usize {
     }
 }
 
-/// Runs `work` on the calling thread with every phase it starts on this thread alone: inside,
-/// [`threads`] is 1, [`for_each`] runs its tasks in turn and [`alongside`] runs its side tasks
-/// after `main`. The results are the same bits as on the whole team.
+/// Whether a pass over `elements` elements is split between threads: at least `threshold` of
+/// them, and more than one thread to split them over ([`threads`]). The passes that fall back on
+/// rayon's own parallel iterators (strided arrays, row-wise reductions) ask it too, so that inside
+/// a task or [`alone`] they stay on the calling thread as the team's phases do.
+pub(crate) fn split_pays(elements: usize, threshold: usize) -> bool {
+    elements >= threshold && threads() > 1
+}
+
+/// Runs `work` on the calling thread with every parallel pass it starts on this thread alone:
+/// inside, [`threads`] is 1, [`for_each`] runs its tasks in turn, [`alongside`] runs its side
+/// tasks after `main`, and the crate's passes that use rayon's iterators run serially. The
+/// results are the same bits as on the whole team.
 ///
 /// The `length` command's thread governor runs a training step so when one thread is faster (a
 /// core is busy): on the thread that holds the step's buffers and has its caches warm, where a
