@@ -178,9 +178,10 @@ impl Policy {
 
     /// Whether the probe being timed has lost clearly after its first [`EARLY_LOSS_STEPS`] steps.
     fn probe_lost_early(&self) -> bool {
+        let clearly_slower = |&step: &f64| step > EARLY_LOSS_FACTOR * self.last_time;
         self.probing
             && self.window.len() == EARLY_LOSS_STEPS
-            && (self.window.iter()).all(|&step| step > EARLY_LOSS_FACTOR * self.last_time)
+            && self.window.iter().all(clearly_slower)
     }
 
     /// A window of the current choice is complete.

@@ -17,8 +17,8 @@
 //!
 //! Each half is cut into [`BANDS_PER_HALF`] bands of columns, so that the kernels' team deals
 //! one half to each of two threads, and a thread done early takes the other's last band: with
-//! one task per half, the caller's half ran about 10 µs longer than the helper's (AMD Zen 4),
-//! and there was nothing to take.
+//! one task per half, one thread's half often ran some 10 µs longer than the other's (AMD Zen 4;
+//! some 60 µs when the machine was disturbed), and there was nothing to take.
 //!
 //! **Determinism.** The split is fixed by the shapes (always two halves, whatever the number of
 //! threads), each half is an ordinary product, and `C + P` is added in the same order on any
