@@ -231,6 +231,29 @@ fn aliasing_row_strides_match_reference() {
     }
 }
 
+/// Weight gradients `gᵀ · x` of a short k (the batch), where the driver reads `gᵀ` in place
+/// however large it is, and of a k just too long for that (packed): `g` whole and as a column
+/// slice of a wider matrix, with edge tiles in both directions.
+#[test]
+fn short_k_weight_gradients_match_reference() {
+    let mut rng = SplitMix(17);
+    for (k, m, n) in [(64, 517, 100), (33, 90, 70), (65, 300, 64), (1, 700, 20)] {
+        let wide = Array2::from_shape_simple_fn((k, m + 24), || rng.next_f32());
+        let x = Operand::random(k, n, Layout::Standard, &mut rng);
+        for g in [
+            wide.slice(length_tensor::ndarray::s![.., ..m]),
+            wide.slice(length_tensor::ndarray::s![.., 24..]),
+        ] {
+            let (reference, magnitude) = reference_product(g.t(), x.view());
+            for path in supported_kernel_paths() {
+                let context = format!("({k}x{m})ᵀ·{k}x{n} on {path}");
+                let product = with_kernel_path(path, || matmul_at_b(g, x.view()));
+                assert_close(product.view(), &reference, &magnitude, None, k, &context).unwrap();
+            }
+        }
+    }
+}
+
 /// Products with at most two tile rows, or with k of at most 16 (the output layer's input
 /// gradient), and B's rows contiguous and whole vectors wide, where the driver reads B in place
 /// instead of packing it: B as a whole matrix and as a column slice of a wider one (row stride
