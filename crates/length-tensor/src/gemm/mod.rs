@@ -5,9 +5,10 @@
 //! reading B from a packed panel (`kc × nr`, contiguous, zero-padded) and A in place (its rows are
 //! contiguous along k), from row copies at a padded stride (its row stride is a multiple of
 //! 1 KiB, which would crowd a few L1 sets), or from packed column panels (its rows are strided;
-//! a strided A of at most a thousand elements is read in place too). One kernel call computes a
-//! run of tiles: a column (sharing a panel of B) or a row (sharing A's micro-panel). Two loop
-//! orders decide which micro-panel stays in L1, and a third serves updates:
+//! a strided A with contiguous columns is read in place too when it has at most a thousand
+//! elements or k is at most 64, as a weight gradient `gᵀ` over a batch). One kernel call
+//! computes a run of tiles: a column (sharing a panel of B) or a row (sharing A's micro-panel).
+//! Two loop orders decide which micro-panel stays in L1, and a third serves updates:
 //!
 //! ```text
 //! C row-contiguous (the usual case): B's micro-panel stays in L1, A streams from L2
