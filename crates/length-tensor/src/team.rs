@@ -100,9 +100,7 @@ pub fn for_each(tasks: usize, task: impl Fn(usize) + Sync) {
     // One phase at a time: a caller that finds the team busy (another thread's phase) works
     // alone, which gives the same results.
     let Some(_turn) = try_turn(&team.turn) else {
-        let outer = ALONE.with(|alone| alone.replace(true));
-        let _restore = RestoreAlone(outer);
-        (0..tasks).for_each(task);
+        alone(|| (0..tasks).for_each(task));
         return;
     };
     team.ensure_helpers(threads - 1);
@@ -226,7 +224,7 @@ unsafe impl<T: Send> Send for SendPointer<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for SendPointer<T> {}
 
-/// Puts back this thread's `ALONE` flag when dropped (also when a task or `alone`'s work panics).
+/// Puts back this thread's `ALONE` flag when [`alone`]'s work ends, also by a panic.
 struct RestoreAlone(bool);
 
 impl Drop for RestoreAlone {
@@ -344,13 +342,13 @@ impl Team {
     /// Runs the tasks of share `own`, then helps with the others' until none is left; a panic
     /// stops the phase and is kept for the caller.
     fn work(&self, task: &(dyn Fn(usize) + Sync), own: usize) {
-        let outer = ALONE.with(|alone| alone.replace(true));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            while let Some(index) = self.shares.claim(own) {
-                task(index);
-            }
+            alone(|| {
+                while let Some(index) = self.shares.claim(own) {
+                    task(index);
+                }
+            })
         }));
-        ALONE.with(|alone| alone.set(outer));
         if let Err(payload) = outcome {
             // No one claims the tasks that are left.
             self.shares.close();

@@ -18,7 +18,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{ALONE, CachePadded, RestoreAlone, raise_kept_panic, try_turn, wait_until_none};
+use super::{CachePadded, alone, raise_kept_panic, try_turn, wait_until_none};
 
 /// The open side job: its task closure, with the lifetime erased, and its number of tasks.
 #[derive(Clone, Copy)]
@@ -128,7 +128,7 @@ impl SideWork {
                 };
                 // SAFETY: as above.
                 let task = unsafe { &*job.task };
-                let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_as_task(|| task(index))));
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| alone(|| task(index))));
                 if let Err(payload) = outcome {
                     // No one claims the tasks that are left; the caller raises the panic.
                     self.next_task.0.store(usize::MAX / 2, SeqCst);
@@ -162,7 +162,7 @@ impl OpenJob<'_> {
     /// task's panic.
     pub(super) fn finish(self) {
         while let Some(index) = self.work.claim(self.tasks) {
-            run_as_task(|| (self.task)(index));
+            alone(|| (self.task)(index));
         }
         let work = self.work;
         drop(self);
@@ -179,11 +179,4 @@ impl Drop for OpenJob<'_> {
         work.open.0.store(0, SeqCst);
         wait_until_none(&work.active.0);
     }
-}
-
-/// Runs `f` as a task: a phase it starts runs on this thread alone.
-fn run_as_task(f: impl FnOnce()) {
-    let outer = ALONE.with(|alone| alone.replace(true));
-    let _restore = RestoreAlone(outer);
-    f();
 }
