@@ -56,7 +56,7 @@
 //! | [`matmul_a_bt`], [`matmul_a_b`], [`matmul_at_b`] (and `_into`) | O(m·n·k) | output tiles, from 2²⁰ flops |
 //! | [`matmul_a_bt_relu_into`] (the product through ReLU, rectified in registers) | O(m·n·k) | as above |
 //! | [`matmul_at_b_update_into`] (an optimizer's step on each band of the product), [`matmul_at_b_descend_into`] (SGD's step in registers) | O(m·n·k) | bands of rows |
-//! | [`column_sums`] (and `_into`) | O(m·n) | blocks of 256 columns, from 2¹⁶ elements |
+//! | [`column_sums`] (and `_into`) | O(m·n) | parts of 32 rows, from 2¹⁵ elements |
 //! | [`relu_backward_column_sums_into`] (through ReLU and the bias gradient in one pass) | O(m·n) | as above |
 //! | [`relu`], [`relu_into`], [`relu_in_place`], [`relu_backward`] (and `_into`) | O(n) | chunks of 2¹², from 2¹⁴ elements |
 //! | [`sigmoid`], [`sigmoid_in_place`] | O(n) | chunks of 2¹², from 2¹² elements |

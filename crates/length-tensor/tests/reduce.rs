@@ -119,6 +119,37 @@ fn column_sums_of_a_large_matrix_use_every_row() {
 }
 
 #[test]
+fn column_sums_add_parts_of_32_rows_in_order() {
+    // The documented order, written out: each part of 32 rows summed row by row, then the parts
+    // added in increasing order. Random values, so another order would change some bits. 64 x 512
+    // is a batch's gradient, split between threads; 70 x 3 is three parts on the calling thread.
+    for (rows, cols, seed) in [(64, 512, 21), (70, 3, 22)] {
+        let mut rng = SplitMix(seed);
+        let a = Array2::from_shape_simple_fn((rows, cols), || rng.next_f32() - 0.5);
+        let expected = Array1::from_shape_fn(cols, |j| {
+            let part_sums = (0..rows)
+                .step_by(32)
+                .map(|first| (first..rows.min(first + 32)).fold(0.0f32, |sum, i| sum + a[[i, j]]));
+            part_sums.reduce(|total, part| total + part).unwrap()
+        });
+        let bits = |v: &Array1<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&column_sums(a.view())),
+            bits(&expected),
+            "{rows} x {cols}"
+        );
+        let y = Array2::from_elem((rows, cols), 1.0f32); // every gradient passes ReLU
+        let (mut out, mut sums) = (Array2::zeros((rows, cols)), Array1::zeros(cols));
+        relu_backward_column_sums_into(y.view(), a.view(), out.view_mut(), sums.view_mut());
+        assert_eq!(
+            bits(&sums),
+            bits(&expected),
+            "through ReLU, {rows} x {cols}"
+        );
+    }
+}
+
+#[test]
 fn argmax_takes_the_first_of_ties() {
     assert_eq!(
         argmax_rows(array![[1.0f32, 3.0, 3.0], [2.0, 2.0, 2.0]].view()),

@@ -79,7 +79,7 @@ use crate::kernel::{self, Finish, Init, KernelPath, Tile, TileShape};
 use crate::team;
 use pack::pack_panel;
 use plan::{KBlocks, Split, TaskGrid};
-use workspace::{Slot, Workspace};
+pub(crate) use workspace::{Slot, Workspace};
 
 /// A bias added to every row of C (one value per column of C), in the kernel's orientation.
 #[derive(Clone, Copy)]

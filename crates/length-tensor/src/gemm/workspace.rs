@@ -14,9 +14,10 @@ thread_local! {
     static SHARED: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static TASK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static PARTIAL: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static SUMS: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
-/// Which of a thread's two buffers: a GEMM's calling thread may also run one of its tasks.
+/// Which of a thread's buffers: a GEMM's calling thread may also run one of its tasks.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Slot {
     /// Operands packed once and read by every task of a GEMM (on the calling thread).
@@ -25,6 +26,8 @@ pub(crate) enum Slot {
     Task,
     /// The second half's partial product of a product with k split in two (`split_k`).
     Partial,
+    /// The column sums of each part of the rows in a reduction (`reduce::sum_in_row_parts`).
+    Sums,
 }
 
 impl Slot {
@@ -33,6 +36,7 @@ impl Slot {
             Slot::Shared => SHARED.with(f),
             Slot::Task => TASK.with(f),
             Slot::Partial => PARTIAL.with(f),
+            Slot::Sums => SUMS.with(f),
         }
     }
 }
