@@ -251,6 +251,48 @@ fn the_following_images_are_the_next_batch_s_image_by_image() {
 }
 
 #[test]
+fn pixels_into_gives_the_images_transposed_in_slabs_of_any_order() {
+    // 37 images: two whole blocks of 16 and a block of 5; slabs of 1, 2 and 4 pixels (the last
+    // one shorter), converted last first, as a team of threads might take them.
+    let data = samples(80);
+    for scale in [None, Some(2.5)] {
+        let cfg = BatchConfig {
+            scale,
+            ..config(37)
+        };
+        let mut batches = Batches::shuffled(&data, &cfg, 3, 1);
+        let batch = batches.next_pending().unwrap();
+        let (len, pixels) = (batch.len(), batch.image_len());
+        let mut images = vec![f32::NAN; len * pixels];
+        batch.images_into(&mut images);
+        for slab in [1, 2, 4] {
+            let mut transposed = vec![f32::NAN; pixels * len];
+            for (index, rows) in transposed.chunks_mut(slab * len).enumerate().rev() {
+                batch.images.pixels_into(index * slab, rows);
+            }
+            for (k, image) in images.chunks(pixels).enumerate() {
+                for (p, &value) in image.iter().enumerate() {
+                    assert_eq!(
+                        transposed[p * len + k].to_bits(),
+                        value.to_bits(),
+                        "{scale:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "pixels 5.. of 4 images of 6 pixels into 8 floats")]
+fn pixels_past_the_last_one_panic() {
+    let data = samples(8);
+    let mut batches = Batches::in_order(&data, &config(4));
+    let batch = batches.next_pending().unwrap();
+    batch.images.pixels_into(5, &mut [0.0; 8]);
+}
+
+#[test]
 #[should_panic(expected = "image 4 of 4 (6 pixels) into 6 floats")]
 fn an_image_index_past_the_batch_panics() {
     let data = samples(8);

@@ -254,6 +254,47 @@ fn short_k_weight_gradients_match_reference() {
     }
 }
 
+/// A batch in column-major order, as the trainer converts it, gives the forward product
+/// `x · Wᵀ` the bits of the same batch in row-major order, on every kernel path and with or
+/// without ReLU: read in place where it is laid out as the kernel's packed panel (64, 48 or 32
+/// samples on AVX-512), packed otherwise (50 samples; every width on AVX2). k of 784 is one
+/// block, 1500 two.
+#[test]
+fn column_major_batches_give_the_bits_of_row_major_ones() {
+    let mut rng = SplitMix(19);
+    for (samples, k, units) in [(64, 784, 100), (48, 1500, 70), (32, 30, 512), (50, 784, 64)] {
+        let x = Array2::from_shape_simple_fn((samples, k), || rng.next_f32() - 0.5);
+        let column_major = {
+            let mut transposed = Array2::zeros((k, samples));
+            transposed.assign(&x.t());
+            transposed.reversed_axes()
+        };
+        assert!(column_major.t().is_standard_layout() && column_major == x);
+        let w = Array2::from_shape_simple_fn((units, k), || rng.next_f32() - 0.5);
+        let bias = Array1::from_shape_simple_fn(units, || rng.next_f32());
+        for path in supported_kernel_paths() {
+            let forward = |x: length_tensor::ndarray::ArrayView2<f32>, relu: bool| {
+                let mut y = Array2::from_elem((samples, units), f32::NAN);
+                with_kernel_path(path, || {
+                    if relu {
+                        matmul_a_bt_relu_into(x, w.view(), Some(bias.view()), y.view_mut());
+                    } else {
+                        matmul_a_bt_into(x, w.view(), Some(bias.view()), y.view_mut());
+                    }
+                });
+                y.mapv(f32::to_bits)
+            };
+            for relu in [false, true] {
+                assert_eq!(
+                    forward(column_major.view(), relu),
+                    forward(x.view(), relu),
+                    "{samples}x{k} batch, {units} units, relu {relu}, on {path}"
+                );
+            }
+        }
+    }
+}
+
 /// Products with at most two tile rows, or with k of at most 16 (the output layer's input
 /// gradient), and B's rows contiguous and whole vectors wide, where the driver reads B in place
 /// instead of packing it: B as a whole matrix and as a column slice of a wider one (row stride

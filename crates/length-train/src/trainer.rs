@@ -46,6 +46,11 @@ struct TestSet<'a> {
 ///
 /// Build one with [`Trainer::new`] and the setters, then call [`fit`](Self::fit).
 ///
+/// Each step's batch reaches the model as a (batch, pixels) matrix in column-major order, as
+/// the first layer's product reads it without a copy. The kernels may add up a product in
+/// another order for another layout, so a step can differ in its last bits from
+/// [`train_step`](length_layers::train_step) on a row-major batch (never between thread counts).
+///
 /// # Example
 /// Trains a small MLP on synthetic data (bright left half: class 0, bright right half: class 1)
 /// until it tells them apart.
@@ -273,7 +278,10 @@ impl<'a> Trainer<'a> {
     ) -> Result<(Tally, usize, bool), TrainError> {
         let mut tally = Tally::default();
         let mut steps_run = 0;
-        // The images of the coming batch, converted while the last step ran.
+        // The images of the coming batch, converted while the last step ran. A batch is a
+        // (batch, pixels) matrix in column-major order, converted pixel by pixel
+        // (`BatchImages::pixels_into`): the first layer's product `W · xᵀ` reads it as it is,
+        // where it would copy a row-major batch into that layout first, in a phase of its own.
         let mut ahead: Option<Matrix> = None;
         for iteration in 1..=steps {
             let Some(batch) = batches.next_pending() else {
@@ -284,27 +292,26 @@ impl<'a> Trainer<'a> {
                 // The images go from the data set's bytes straight into the step's input, a
                 // buffer of the pool of the thread that runs the step, which gets it back.
                 let images = ahead.take().unwrap_or_else(|| {
-                    let mut images = pool::take((batch.len(), batch.image_len()));
-                    batch.images_into(images.as_slice_mut().expect("pool arrays are contiguous"));
-                    images
+                    let mut pixels = pool::take((batch.image_len(), batch.len()));
+                    batch.images.pixels_into(0, contiguous(&mut pixels));
+                    pixels.reversed_axes()
                 });
                 let train = || train_step_owned(&mut *model, &mut *optimizer, images, batch.labels);
                 let Some(next) = following else {
                     return train();
                 };
-                // The next batch is converted image by image by the kernels' idle helpers while
-                // the step runs (on one thread, after it): on two threads, this takes the
-                // conversion off the step's path.
-                let mut next_images = pool::take((next.len(), next.image_len()));
+                // The next batch is converted a slab of pixels at a time by the kernels' idle
+                // helpers while the step runs (on one thread, after it): on two threads, this
+                // takes the conversion off the step's path.
+                let mut pixels = pool::take((next.image_len(), next.len()));
+                let slab = next.len() * (VALUES_PER_SIDE_TASK / next.len()).max(1);
                 let outcome = team::alongside_chunks_mut(
-                    next_images
-                        .as_slice_mut()
-                        .expect("pool arrays are contiguous"),
-                    next.image_len().max(1),
-                    |k, image| next.image_into(k, image),
+                    contiguous(&mut pixels),
+                    slab,
+                    |index, rows| next.pixels_into(index * slab / next.len(), rows),
                     train,
                 );
-                ahead = Some(next_images);
+                ahead = Some(pixels.reversed_axes());
                 outcome
             };
             let outcome = runner.run(&mut step).map_err(|source| TrainError::Step {
@@ -339,12 +346,22 @@ impl<'a> Trainer<'a> {
     }
 }
 
+/// About how many values one side task converts: a helper that runs one when the next phase of
+/// the step opens delays it by at most that much work (one or two microseconds).
+const VALUES_PER_SIDE_TASK: usize = 2048;
+
+/// The elements of an array from `length_autograd::pool`, which is always contiguous.
+fn contiguous(pixels: &mut Matrix) -> &mut [f32] {
+    pixels.as_slice_mut().expect("pool arrays are contiguous")
+}
+
 #[cfg(test)]
 mod tests {
     use length_autograd::LearningRate;
     use length_data::{DataSetName, MnistOptions};
     use length_layers::MlpConfig;
     use length_optim::{Constant, Sgd};
+    use ndarray::ShapeBuilder;
 
     use super::*;
     use crate::{Silent, StepResult};
@@ -432,7 +449,8 @@ mod tests {
 
     /// The trainer converts each batch while the step before it runs, on the kernels' idle
     /// threads: every step must still train on its own batch. The losses equal those of
-    /// `train_step` on the batches `next_batch` serves, bit for bit, on one thread and on two.
+    /// `train_step` on the batches `next_batch` serves, in column-major order as the trainer
+    /// hands them to the model, bit for bit, on one thread and on two.
     #[test]
     fn each_step_trains_on_its_own_batch_on_any_number_of_threads() {
         let data = halves_with(MnistOptions {
@@ -449,10 +467,13 @@ mod tests {
         for epoch in 0..2 {
             let mut batches = data.train_epoch(epoch);
             while let Some(batch) = batches.next_batch() {
-                let outcome = length_layers::train_step(
+                let images = batch.images_2d();
+                let mut column_major = ndarray::Array2::zeros(images.raw_dim().f());
+                column_major.assign(&images);
+                let outcome = length_layers::train_step_owned(
                     &mut model,
                     &mut optimizer,
-                    batch.images_2d(),
+                    column_major,
                     batch.labels,
                 )
                 .unwrap();

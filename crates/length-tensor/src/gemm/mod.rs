@@ -27,6 +27,8 @@
 //!                                                            pieces of k when there are fewer
 //!                                                            panels than threads)
 //!         parallel over tasks: for each tile row: for each panel: microkernel
+//!     (B is read in place when it is laid out as its packed panel already: a batch of 64 in
+//!     column-major order, as `W · xᵀ`'s B)
 //!
 //! C updated by an optimizer's step (`matmul_at_b_update_into`; one k block, up to ~1024):
 //!     pack every panel of B                                 (parallel over panels)
@@ -248,8 +250,11 @@ fn blocked(
     } else {
         ALayout::InPlace
     };
-    let b_in_place = (b_resident || !output.is_store())
-        && plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr));
+    let b_in_place = if b_resident || !output.is_store() {
+        plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr))
+    } else {
+        plan::b_is_its_packed_panel(b, shape)
+    };
     let product = Product {
         path,
         shape,
@@ -303,8 +308,9 @@ struct Product<'a> {
     parallel: bool,
     threads: usize,
     a_layout: ALayout,
-    /// Whether the B-resident order, or an update, reads B's panels in place rather than
-    /// packing them (`plan::read_b_in_place`).
+    /// Whether B's panels are read in place rather than packed: in the B-resident order or an
+    /// update when packing would not pay (`plan::read_b_in_place`), in the A-resident order when
+    /// B is its own packed panel (`plan::b_is_its_packed_panel`).
     b_in_place: bool,
     /// Whether the B-resident order, reading B in place, computes a row of tiles per kernel
     /// call rather than a column (`plan::rows_across_b_in_place`).
@@ -366,7 +372,7 @@ enum BPanels<'a> {
     /// Packed one after another, `b_panel_len()` floats apart, starting with panel `first`.
     Packed { panels: &'a [f32], first: usize },
     /// B itself: its rows are contiguous and every panel is a whole number of vectors wide
-    /// (`plan::read_b_in_place`).
+    /// (`plan::read_b_in_place`, `plan::b_is_its_packed_panel`).
     InPlace,
 }
 
@@ -483,7 +489,7 @@ impl Product<'_> {
     fn with_resident_a(&self) {
         let k = self.a.cols;
         let b_panel_len = self.b_panel_len();
-        let b_len = self.columns.parts * b_panel_len;
+        let b_len = self.packed_b_len(self.columns.parts);
         let mut shared = Workspace::take(Slot::Shared, b_len + self.packed_a_len());
         let (b_packed, a_packed) = shared.as_mut_slice().split_at_mut(b_len);
         let a_source = self.pack_a(a_packed);
@@ -496,22 +502,19 @@ impl Product<'_> {
         );
         for block in 0..self.blocks.count {
             let (p0, kc) = self.blocks.range(block, k);
-            self.pack_b_block(p0, kc, b_packed);
-            let b_packed = &*b_packed;
+            let b_panels = if self.b_in_place {
+                BPanels::InPlace
+            } else {
+                self.pack_b_block(p0, kc, b_packed);
+                BPanels::Packed {
+                    panels: b_packed,
+                    first: 0,
+                }
+            };
             let run_task = |task: usize| {
                 let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
                 for row_tile in rows {
-                    self.row_of_tiles(
-                        a_source,
-                        block,
-                        row_tile,
-                        panels.clone(),
-                        BPanels::Packed {
-                            panels: b_packed,
-                            first: 0,
-                        },
-                        None,
-                    );
+                    self.row_of_tiles(a_source, block, row_tile, panels.clone(), b_panels, None);
                 }
             };
             self.run_tasks(grid, run_task);
@@ -930,9 +933,10 @@ impl Product<'_> {
         // `vectors * lanes` floats (a packed panel's length is checked by `BPanel::packed`, a run
         // across packed panels by the caller's slice; read in place, a run's panels are B's
         // columns j0 .. j0 + panel_count * cols, with cols = vectors * lanes, inside B as
-        // `plan::read_b_in_place` requires); C's tiles are inside C and written by
-        // this task only (or inside the task's band, asserted); the bias slices hold the run's
-        // `panel_count * cols` (`row_count * rows`) values; `path` was checked by `kernel_path`.
+        // `plan::read_b_in_place` and `plan::b_is_its_packed_panel` require); C's tiles are
+        // inside C and written by this task only (or inside the task's band, asserted); the bias
+        // slices hold the run's `panel_count * cols` (`row_count * rows`) values; `path` was
+        // checked by `kernel_path`.
         unsafe { kernel::run_tiles(self.path, rows, vectors, &tile) };
     }
 

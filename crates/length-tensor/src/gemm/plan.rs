@@ -335,6 +335,21 @@ pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize) -> bool
     b.cs == 1 && b.rs > 0 && b.cols.is_multiple_of(lanes) && (row_tiles <= 2 || b.rows <= TINY_K)
 }
 
+/// Whether the A-resident order should read B where it is: when B is laid out exactly as its
+/// packed panel would be, one panel of a whole number of vectors, its rows one after another.
+/// A batch in column-major order is so for a forward product `W · xᵀ` (the `length` trainer
+/// converts each batch that way): inside a two-thread training step (AMD Zen 4), the first
+/// layer's forward product then took as long as before without the 16-17 µs phase that packed
+/// xᵀ, and a step 7-36 µs less (four alternating runs, medians 1,053-1,068 µs against
+/// 1,075-1,093 µs; the weight gradient's packing of x, now a transposing copy, took 3-4 µs
+/// longer).
+pub(crate) fn b_is_its_packed_panel(b: MatRef, shape: TileShape) -> bool {
+    b.cs == 1
+        && b.rs == b.cols as isize
+        && b.cols.is_multiple_of(shape.lanes)
+        && b.cols <= shape.nr()
+}
+
 /// Whether the B-resident order, when it reads B in place, should compute a row of tiles per
 /// kernel call (one tile row across all of the task's panels) rather than a column: when a k
 /// block of B (`kc` x `n` floats) fits the L2 budget, so that the tile rows after the first find
