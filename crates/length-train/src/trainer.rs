@@ -304,11 +304,11 @@ impl<'a> Trainer<'a> {
                 // helpers while the step runs (on one thread, after it): on two threads, this
                 // takes the conversion off the step's path.
                 let mut pixels = pool::take((next.image_len(), next.len()));
-                let slab = next.len() * (VALUES_PER_SIDE_TASK / next.len()).max(1);
+                let pixels_per_task = (VALUES_PER_SIDE_TASK / next.len()).max(1);
                 let outcome = team::alongside_chunks_mut(
                     contiguous(&mut pixels),
-                    slab,
-                    |index, rows| next.pixels_into(index * slab / next.len(), rows),
+                    pixels_per_task * next.len(),
+                    |task, rows| next.pixels_into(task * pixels_per_task, rows),
                     train,
                 );
                 ahead = Some(pixels.reversed_axes());
