@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip, s};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip, s};
 use rayon::prelude::*;
 
 use crate::activation::relu_gradient_scalar;
@@ -81,18 +81,11 @@ pub fn column_sums_into(a: ArrayView2<f32>, out: ArrayViewMut1<f32>) {
     sum_in_row_parts(a.nrows(), out, |rows, sums| {
         sums.fill(0.0);
         for row in a.slice(s![rows, ..]).rows() {
-            add_row(sums, row);
+            Zip::from(&mut *sums)
+                .and(&row)
+                .for_each(|sum, &v| *sum += v);
         }
     });
-}
-
-/// `sums += row`, element by element.
-fn add_row(sums: &mut [f32], row: ArrayView1<f32>) {
-    match row.as_slice() {
-        // A contiguous row: plain slices, which the compiler vectorizes.
-        Some(row) => sums.iter_mut().zip(row).for_each(|(sum, &v)| *sum += v),
-        None => sums.iter_mut().zip(row).for_each(|(sum, &v)| *sum += v),
-    }
 }
 
 /// Column sums of an m-row matrix in parts of [`ROWS_PER_PART`] rows: `part(rows, sums)` makes
