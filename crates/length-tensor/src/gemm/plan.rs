@@ -326,13 +326,31 @@ pub(crate) fn parallel_update_by_columns(
 /// process, AVX2, 1 and 2 threads).
 const TINY_K: usize = 16;
 
-/// Whether the B-resident order, or an update (`with_row_bands`), should read B's panels where
-/// they are instead of packing them: B's rows are contiguous with a positive stride, every panel
-/// is a whole number of vectors wide (no zero padding needed), and either at most two tile rows
-/// (`row_tiles`) reuse each panel, so that a copy, which reads and writes every element of B
-/// once, would cost about as much as it saves, or k is at most [`TINY_K`].
-pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize) -> bool {
-    b.cs == 1 && b.rs > 0 && b.cols.is_multiple_of(lanes) && (row_tiles <= 2 || b.rows <= TINY_K)
+/// The most tile rows for which the B-resident order reads B's panels in place (a batch of up to
+/// 96 rows on AVX-512). The packed micro-panel is meant to stay in L1 while the tile rows pass;
+/// with few tile rows, packing it is a share of the product worth saving, and the kernel reads
+/// it as fast from L2 where it is. A layer's input gradient `g · W` is such a product: inside a
+/// two-thread training step of the course's MLP (AMD Zen 4, quiet), the 64x512 by 512x512 one
+/// (two halves of k of 11 tile rows each, `split_k`) took 155.4-155.7 µs reading W in place
+/// against 160.7-162.6 µs packing it (three alternating runs each).
+const B_RESIDENT_IN_PLACE_MAX_ROW_TILES: usize = 16;
+
+/// Whether the B-resident order (`b_resident`), or an update (`with_row_bands`), should read
+/// B's panels where they are instead of packing them: B's rows are contiguous with a positive
+/// stride, every panel is a whole number of vectors wide (no zero padding needed), and either
+/// few tile rows (`row_tiles`) reuse each panel (at most two in an update, so that a copy, which
+/// reads and writes every element of B once, would cost about as much as it saves; at most
+/// [`B_RESIDENT_IN_PLACE_MAX_ROW_TILES`] in the B-resident order), or k is at most [`TINY_K`].
+pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize, b_resident: bool) -> bool {
+    let few_row_tiles = if b_resident {
+        B_RESIDENT_IN_PLACE_MAX_ROW_TILES
+    } else {
+        2
+    };
+    b.cs == 1
+        && b.rs > 0
+        && b.cols.is_multiple_of(lanes)
+        && (row_tiles <= few_row_tiles || b.rows <= TINY_K)
 }
 
 /// Whether the A-resident order should read B where it is: when B is laid out exactly as its
