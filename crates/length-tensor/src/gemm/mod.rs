@@ -251,7 +251,7 @@ fn blocked(
         ALayout::InPlace
     };
     let b_in_place = if b_resident || !output.is_store() {
-        plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr), b_resident)
+        plan::read_b_in_place(b, shape.lanes, m.div_ceil(shape.mr), b_resident, threads)
     } else {
         plan::b_is_its_packed_panel(b, shape)
     };

@@ -335,22 +335,38 @@ const TINY_K: usize = 16;
 /// against 160.7-162.6 µs packing it (three alternating runs each).
 const B_RESIDENT_IN_PLACE_MAX_ROW_TILES: usize = 16;
 
+/// The longest k (a batch) for which an update on several threads reads B in place however many
+/// tile rows reuse it. Packed, B is a phase of its own that the threads share out and meet after,
+/// and each thread then reads the copy from L2 as it would read B itself: inside a two-thread
+/// step of the course's MLP (AMD Zen 4, quiet), the 512x512 update (`gᵀ · h1`, k = 64) took as
+/// long reading h1 in place (153 µs) without its 6 µs packing phase, and the step 5 µs less
+/// (three alternating runs); epochs took 0.989x the time (eight alternating runs). On one
+/// thread, where packing is no phase of its own, epochs took 1.003x reading in place, so one
+/// thread still packs.
+const PARALLEL_UPDATE_IN_PLACE_MAX_K: usize = 64;
+
 /// Whether the B-resident order (`b_resident`), or an update (`with_row_bands`), should read
 /// B's panels where they are instead of packing them: B's rows are contiguous with a positive
 /// stride, every panel is a whole number of vectors wide (no zero padding needed), and either
 /// few tile rows (`row_tiles`) reuse each panel (at most two in an update, so that a copy, which
 /// reads and writes every element of B once, would cost about as much as it saves; at most
-/// [`B_RESIDENT_IN_PLACE_MAX_ROW_TILES`] in the B-resident order), or k is at most [`TINY_K`].
-pub(crate) fn read_b_in_place(b: MatRef, lanes: usize, row_tiles: usize, b_resident: bool) -> bool {
+/// [`B_RESIDENT_IN_PLACE_MAX_ROW_TILES`] in the B-resident order), or k is at most [`TINY_K`],
+/// or an update on more than one thread (`threads`) has a k of at most
+/// [`PARALLEL_UPDATE_IN_PLACE_MAX_K`]. Which it is never changes a result: the kernel reads
+/// the same values either way.
+pub(crate) fn read_b_in_place(
+    b: MatRef,
+    lanes: usize,
+    row_tiles: usize,
+    b_resident: bool,
+    threads: usize,
+) -> bool {
     let few_row_tiles = if b_resident {
-        B_RESIDENT_IN_PLACE_MAX_ROW_TILES
+        row_tiles <= B_RESIDENT_IN_PLACE_MAX_ROW_TILES
     } else {
-        2
+        row_tiles <= 2 || threads > 1 && b.rows <= PARALLEL_UPDATE_IN_PLACE_MAX_K
     };
-    b.cs == 1
-        && b.rs > 0
-        && b.cols.is_multiple_of(lanes)
-        && (row_tiles <= few_row_tiles || b.rows <= TINY_K)
+    b.cs == 1 && b.rs > 0 && b.cols.is_multiple_of(lanes) && (few_row_tiles || b.rows <= TINY_K)
 }
 
 /// Whether the A-resident order should read B where it is: when B is laid out exactly as its
