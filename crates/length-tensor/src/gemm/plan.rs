@@ -340,9 +340,9 @@ const B_RESIDENT_IN_PLACE_MAX_ROW_TILES: usize = 16;
 /// and each thread then reads the copy from L2 as it would read B itself: inside a two-thread
 /// step of the course's MLP (AMD Zen 4, quiet), the 512x512 update (`gᵀ · h1`, k = 64) took as
 /// long reading h1 in place (153 µs) without its 6 µs packing phase, and the step 5 µs less
-/// (three alternating runs); epochs took 0.989x the time (eight alternating runs). On one
-/// thread, where packing is no phase of its own, epochs took 1.003x reading in place, so one
-/// thread still packs.
+/// (three alternating runs); first and second epochs took 0.998x and 0.989x the time (eight
+/// alternating runs). On one thread, where packing is no phase of its own, epochs took 1.003x
+/// reading in place, so one thread still packs.
 const PARALLEL_UPDATE_IN_PLACE_MAX_K: usize = 64;
 
 /// Whether the B-resident order (`b_resident`), or an update (`with_row_bands`), should read
