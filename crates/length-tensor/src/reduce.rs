@@ -36,12 +36,15 @@ const PARALLEL_MIN_REDUCE: usize = 1 << 16;
 /// for each of two threads.
 ///
 /// Parts of whole rows, not blocks of columns: two threads that split a row-major matrix by
-/// columns write next to each other in every row, and a cache line at each boundary travels
-/// between their cores. On two threads (AMD Zen 4), the ReLU backward pass with the column sums
-/// of a 64 x 512 gradient took 13-32 µs split into two blocks of 256 columns, 3.5-5.3 µs split
-/// into two parts of 32 rows, and 5.2-5.4 µs on one thread (a loop of calls on warm arrays).
-/// Inside a training step, it took 8.6 and 15.3 µs in two parts against 14.9 and 29 µs on the
-/// calling thread, for the second and the first layer, and a step 22-29 µs less.
+/// columns write next to each other in every row, which is slow even where the halves start on
+/// a cache line (a loop of two threads writing the halves of a 64 x 512 matrix took 12.5 µs
+/// with column halves, 3.7 µs with row halves). On two threads (AMD Zen 4), the ReLU backward
+/// pass with the column sums of a 64 x 512 gradient took 13-32 µs split into two blocks of 256
+/// columns, 3.5-5.3 µs split into two parts of 32 rows, and 5.2-5.4 µs on one thread (a loop of
+/// calls on warm arrays). Inside a training step, it took 8.6 and 15.3 µs in two parts against
+/// 14.9 and 29 µs on the calling thread, for the second and the first layer, and a step 22-29 µs
+/// less; split into two blocks of columns again later, 18-20 and 13-15 µs against 10-12 and
+/// 5-6 µs in parts of rows.
 pub(crate) const ROWS_PER_PART: usize = 32;
 
 /// Below this many elements the parts of a column sum run one after another on the calling
