@@ -327,13 +327,13 @@ impl FullyConnected {
     /// `self.through_activation` (read it with `gradient_of_product`); `g` is the gradient of
     /// the output `y`. Through ReLU it is `g · [y > 0]`, taken in one pass with the column sums.
     ///
-    /// The layer keeps that buffer from step to step, as it keeps its parameter gradients. Taken
-    /// from the pool instead, it was the buffer the layer after this one had just used for the
-    /// same purpose, which that layer's weight update had then read on both cores: every line
-    /// written here first had to be taken back from the other core. Inside a two-thread step of
-    /// the course's MLP (AMD Zen 4), the first layer's ReLU backward pass took 4.7-5.2 µs so,
-    /// against 15-16 µs with a pooled buffer (7 µs against 64 µs when the machine was
-    /// disturbed); the second layer's took 9-10 µs either way.
+    /// The layer keeps that buffer from step to step, as it keeps its parameter gradients, and
+    /// each step the same threads write the same rows of it. Taken from the pool instead, it was
+    /// the buffer the layer after this one had just used for the same purpose and its weight
+    /// update had then read on both cores, so that its lines were likely still in the other
+    /// core's cache. Inside a two-thread step of the course's MLP (AMD Zen 4), the first layer's
+    /// ReLU backward pass took 4.7-5.2 µs so, against 15-16 µs with a pooled buffer (7 µs against
+    /// 64 µs when the machine was disturbed); the second layer's took 9-10 µs either way.
     fn pre_activation_gradient(&mut self, y: &Tensor, g: ArrayView2<f32>) {
         let y = y
             .view()
