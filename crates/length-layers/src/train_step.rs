@@ -13,8 +13,9 @@
 //! The graph owns its values, and a data loader lends out the same buffer for every batch, so
 //! [`train_step`] copies the batch once, into a buffer from `length_autograd::pool`.
 //! [`train_step_owned`] takes a buffer the caller has filled instead, such as one the loader
-//! converted the batch straight into (`length_data::PendingBatch::images_into`), as the trainer
-//! does. With the pool, a step after the first allocates almost nothing: the arrays of the last
+//! converted the batch straight into (`length_data::PendingBatch::images_into`; the trainer
+//! converts it transposed, `BatchImages::pixels_into`, and hands it over in column-major
+//! order). With the pool, a step after the first allocates almost nothing: the arrays of the last
 //! step are handed out again.
 //!
 //! When the loss is not a finite number the step stops before the backward pass, so a diverging
