@@ -162,6 +162,24 @@ fn argmax_takes_the_first_of_ties() {
     assert_eq!(argmax_rows(Array2::<f32>::zeros((0, 3)).view()).len(), 0);
 }
 
+/// The documented NaN rule (never largest unless first), and the same answers for a matrix in
+/// column-major order, which goes the strided way rather than row by row as slices.
+#[test]
+fn argmax_treats_nan_alike_in_every_layout() {
+    let x = array![
+        [f32::NAN, 5.0, 1.0],
+        [1.0, f32::NAN, 2.0],
+        [-1.0, -3.0, f32::NAN],
+        [0.5, 4.0, 4.5]
+    ];
+    let expected = array![0, 2, 0, 2];
+    assert_eq!(argmax_rows(x.view()), expected);
+    let transposed = x.t().as_standard_layout().into_owned();
+    let column_major = transposed.t();
+    assert!(column_major.as_slice().is_none());
+    assert_eq!(argmax_rows(column_major.view()), expected);
+}
+
 #[test]
 #[should_panic(expected = "column_sums: a is [2, 3] but out has 2 elements")]
 fn column_sums_names_mismatched_shapes() {
