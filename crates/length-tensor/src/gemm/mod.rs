@@ -54,7 +54,8 @@
 //!   and, when A's rows are strided, O(m·k) to pack A.
 //! - **Parallelism.** Tiles are split into tasks for the kernels' threads ([`crate::team`]) when
 //!   the product has at least [`plan::PARALLEL_MIN_FLOPS`] flops (or is an update split by
-//!   columns whose B is worth packing in parallel, [`plan::parallel_update_by_columns`]); the k
+//!   columns whose B is worth packing in parallel, [`plan::parallel_update_by_columns`], or has
+//!   a tiny k and reads B in place, [`plan::parallel_tiny_k`]); the k
 //!   loop is never split between threads (the input gradient's two fixed halves of k,
 //!   [`split_k`], are two products of their own).
 //! - **Determinism.** Each element of C is accumulated by one microkernel call per k block, in
@@ -268,6 +269,7 @@ fn blocked(
         columns,
         parallel: threads > 1
             && (2 * m * n * k >= plan::PARALLEL_MIN_FLOPS
+                || output.is_store() && plan::parallel_tiny_k(2 * m * n * k, k, b_in_place)
                 || !output.is_store()
                     && plan::parallel_update_by_columns(
                         rows.parts,
@@ -435,12 +437,17 @@ impl Product<'_> {
         let mut shared = Workspace::take(Slot::Shared, self.packed_a_len());
         let a_source = self.pack_a(shared.as_mut_slice());
         let row_tile_bytes = k * self.shape.mr * size_of::<f32>();
-        let grid = TaskGrid::for_resident_b(
-            self.rows.parts,
-            self.columns.parts,
-            row_tile_bytes,
-            self.threads(),
-        );
+        let grid = if self.parallel && self.flops() < plan::PARALLEL_MIN_FLOPS {
+            // A small product with a tiny k (`plan::parallel_tiny_k`): a task per thread.
+            TaskGrid::a_row_band_per_thread(self.rows.parts, self.threads)
+        } else {
+            TaskGrid::for_resident_b(
+                self.rows.parts,
+                self.columns.parts,
+                row_tile_bytes,
+                self.threads(),
+            )
+        };
         let run_task = |task: usize| {
             let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
             if self.rows_across {
@@ -705,6 +712,11 @@ impl Product<'_> {
         };
         self.row_of_tiles(a_source, 0, row_tile, panels, b_panels, Some(target));
         self.update_from_band(band, i0, columns);
+    }
+
+    /// The product's floating-point operations, 2·m·n·k.
+    fn flops(&self) -> usize {
+        2 * self.c.rows * self.c.cols * self.a.cols
     }
 
     /// Threads to plan for: one when the product is too small to run in parallel.
