@@ -16,7 +16,7 @@ use length_tensor::{
     matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b_descend_into,
     matmul_at_b_into,
 };
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
 /// An implementation of `c = a · b` to measure next to LENGTH's, for any strides of `a` and `b`.
 /// One that allocates its result instead (ndarray's `dot`) leaves `c` alone and hands its result
@@ -41,6 +41,27 @@ pub fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
         state ^= state << 17;
         (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
     })
+}
+
+/// The first layer's inputs: one per pixel of a 28 x 28 image.
+const IMAGE_PIXELS: usize = 784;
+
+/// The batch of images as the trainer hands it to the first layer: (batch, pixels) in
+/// column-major order (`BatchImages::pixels_into`), with the values of [`matrix`].
+fn batch_of_images(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
+    let mut images = Array2::zeros((rows, cols).f());
+    images.assign(&matrix(rows, cols, seed));
+    images
+}
+
+/// A layer's input `x` (batch, inputs) in the layout the layer gets it: the batch of images in
+/// column-major order for the first layer, the previous layer's row-major output for the others.
+fn layer_input(batch: usize, inputs: usize) -> Array2<f32> {
+    if inputs == IMAGE_PIXELS {
+        batch_of_images(batch, inputs, 1)
+    } else {
+        matrix(batch, inputs, 1)
+    }
 }
 
 /// Which of LENGTH's three product forms a case uses, as the layer does.
@@ -153,15 +174,16 @@ impl Case {
 
 /// Every product of one training step of the 784-512-512-10 MLP with batch 64, one case per form
 /// and shape: forward `x · Wᵀ + b` for x (batch, inputs) and W (outputs, inputs), input gradient
-/// `g · W` for g (batch, outputs), weight gradient `gᵀ · x`.
+/// `g · W` for g (batch, outputs), weight gradient `gᵀ · x`; x as the layer gets it
+/// ([`layer_input`]).
 pub fn cases() -> Vec<Case> {
     let batch = 64;
     let mut cases = Vec::new();
-    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
+    for (inputs, outputs) in [(IMAGE_PIXELS, 512), (512, 512), (512, 10)] {
         cases.push(Case {
             name: format!("forward_{batch}x{inputs}_by_{outputs}x{inputs}T"),
             form: Form::Forward,
-            lhs: matrix(batch, inputs, 1),
+            lhs: layer_input(batch, inputs),
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::from_elem(outputs, 0.1f32),
             relu: outputs != 10,
@@ -177,12 +199,12 @@ pub fn cases() -> Vec<Case> {
             relu: false,
         });
     }
-    for (inputs, outputs) in [(784, 512), (512, 512), (512, 10)] {
+    for (inputs, outputs) in [(IMAGE_PIXELS, 512), (512, 512), (512, 10)] {
         cases.push(Case {
             name: format!("weight_gradient_{batch}x{outputs}T_by_{batch}x{inputs}"),
             form: Form::WeightGradient,
             lhs: matrix(batch, outputs, 3),
-            rhs: matrix(batch, inputs, 1),
+            rhs: layer_input(batch, inputs),
             bias: Array1::zeros(0),
             relu: false,
         });
