@@ -300,7 +300,8 @@ pub fn argmax_rows(x: ArrayView2<f32>) -> Array1<usize> {
             .collect();
         Array1::from(indices)
     } else if let (Some(elements), 1..) = (x.as_slice(), x.ncols()) {
-        // A contiguous matrix, such as a layer's logits, goes row by row as slices.
+        // A contiguous matrix with columns (`chunks_exact` needs at least one), such as a
+        // layer's logits, goes row by row as slices.
         elements.chunks_exact(x.ncols()).map(argmax).collect()
     } else {
         x.rows().into_iter().map(|row| argmax(row.iter())).collect()

@@ -55,9 +55,9 @@
 //! - **Parallelism.** Tiles are split into tasks for the kernels' threads ([`crate::team`]) when
 //!   the product has at least [`plan::PARALLEL_MIN_FLOPS`] flops (or is an update split by
 //!   columns whose B is worth packing in parallel, [`plan::parallel_update_by_columns`], or has
-//!   a tiny k and reads B in place, [`plan::parallel_tiny_k`]); the k
-//!   loop is never split between threads (the input gradient's two fixed halves of k,
-//!   [`split_k`], are two products of their own).
+//!   a tiny k and reads B in place, [`plan::parallel_tiny_k`]); the k loop is never split
+//!   between threads (the input gradient's two fixed halves of k, [`split_k`], are two products
+//!   of their own).
 //! - **Determinism.** Each element of C is accumulated by one microkernel call per k block, in
 //!   increasing k, starting from the previous block's value (the first block starts from the bias
 //!   or zero). The tiling depends on the shapes, the layouts and the kernel path only, so the

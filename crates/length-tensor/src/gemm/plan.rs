@@ -480,6 +480,15 @@ mod tests {
     }
 
     #[test]
+    fn only_tiny_k_products_that_read_b_in_place_run_in_parallel_below_the_threshold() {
+        let flops = 2 * 64 * 512 * 10; // the output layer's input gradient
+        assert!(parallel_tiny_k(flops, 10, true));
+        assert!(!parallel_tiny_k(flops, 10, false));
+        assert!(!parallel_tiny_k(flops, TINY_K + 1, true));
+        assert!(!parallel_tiny_k(2 * 8 * 512 * 10, 10, true));
+    }
+
+    #[test]
     fn task_grids_cover_every_tile_once() {
         for grid in [
             TaskGrid::for_resident_b(8, 11, 8 * 512 * 4, 2),
