@@ -496,10 +496,17 @@ impl BatchImages<'_> {
         // Sixteen images at a time: each pixel's sixteen values are one cache line of `out`.
         const BLOCK: usize = 16;
         let mut images: [&[u8]; BLOCK] = [&[]; BLOCK];
+        // The slab of pixels after this one, which threads sharing the work convert next: its
+        // bytes are fetched from memory while this slab is converted. Inside a two-thread
+        // training step the batches' conversion (slabs of 32 pixels) took 29-30 µs a batch so,
+        // against 37-38 µs (AMD Zen 4, two runs each).
+        let following = first_pixel + pixels..(first_pixel + 2 * pixels).min(self.image_len());
         for first_image in (0..len).step_by(BLOCK) {
             let count = BLOCK.min(len - first_image);
             for (k, image) in images[..count].iter_mut().enumerate() {
-                *image = &self.pixels(first_image + k)[first_pixel..first_pixel + pixels];
+                let bytes = self.pixels(first_image + k);
+                prefetch(&bytes[following.clone()]);
+                *image = &bytes[first_pixel..first_pixel + pixels];
             }
             for (p, row) in out.chunks_exact_mut(len).enumerate() {
                 let row = &mut row[first_image..first_image + count];
