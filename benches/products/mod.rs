@@ -46,21 +46,17 @@ pub fn matrix(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
 /// The first layer's inputs: one per pixel of a 28 x 28 image.
 const IMAGE_PIXELS: usize = 784;
 
-/// The batch of images as the trainer hands it to the first layer: (batch, pixels) in
-/// column-major order (`BatchImages::pixels_into`), with the values of [`matrix`].
-fn batch_of_images(rows: usize, cols: usize, seed: u64) -> Array2<f32> {
-    let mut images = Array2::zeros((rows, cols).f());
-    images.assign(&matrix(rows, cols, seed));
-    images
-}
-
-/// A layer's input `x` (batch, inputs) in the layout the layer gets it: the batch of images in
-/// column-major order for the first layer, the previous layer's row-major output for the others.
+/// A layer's input `x` (batch, inputs), the values of [`matrix`], in the layout the layer gets
+/// it: the batch of images in column-major order for the first layer, as the trainer converts it
+/// (`BatchImages::pixels_into`), the previous layer's row-major output for the others.
 fn layer_input(batch: usize, inputs: usize) -> Array2<f32> {
+    let x = matrix(batch, inputs, 1);
     if inputs == IMAGE_PIXELS {
-        batch_of_images(batch, inputs, 1)
+        let mut images = Array2::zeros((batch, inputs).f());
+        images.assign(&x);
+        images
     } else {
-        matrix(batch, inputs, 1)
+        x
     }
 }
 

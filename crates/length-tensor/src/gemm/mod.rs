@@ -242,6 +242,7 @@ fn blocked(
         return;
     }
     let threads = team::threads();
+    let flops = 2 * m * n * k;
     let rows = Split::new(m, 1, shape.mr);
     let columns = Split::new(n, shape.lanes, shape.nv);
     let a_layout = if !a.rows_are_contiguous() && !plan::read_a_in_place(a) {
@@ -268,8 +269,8 @@ fn blocked(
         rows,
         columns,
         parallel: threads > 1
-            && (2 * m * n * k >= plan::PARALLEL_MIN_FLOPS
-                || output.is_store() && plan::parallel_tiny_k(2 * m * n * k, k, b_in_place)
+            && (flops >= plan::PARALLEL_MIN_FLOPS
+                || output.is_store() && plan::parallel_tiny_k(flops, k, b_in_place)
                 || !output.is_store()
                     && plan::parallel_update_by_columns(
                         rows.parts,
@@ -437,17 +438,13 @@ impl Product<'_> {
         let mut shared = Workspace::take(Slot::Shared, self.packed_a_len());
         let a_source = self.pack_a(shared.as_mut_slice());
         let row_tile_bytes = k * self.shape.mr * size_of::<f32>();
-        let grid = if self.parallel && self.flops() < plan::PARALLEL_MIN_FLOPS {
-            // A small product with a tiny k (`plan::parallel_tiny_k`): a task per thread.
-            TaskGrid::a_row_band_per_thread(self.rows.parts, self.threads)
-        } else {
-            TaskGrid::for_resident_b(
-                self.rows.parts,
-                self.columns.parts,
-                row_tile_bytes,
-                self.threads(),
-            )
-        };
+        let grid = TaskGrid::for_resident_b(
+            self.rows.parts,
+            self.columns.parts,
+            row_tile_bytes,
+            self.threads(),
+            2 * self.c.rows * self.c.cols * k,
+        );
         let run_task = |task: usize| {
             let (rows, panels) = grid.task(task, self.rows.parts, self.columns.parts);
             if self.rows_across {
@@ -712,11 +709,6 @@ impl Product<'_> {
         };
         self.row_of_tiles(a_source, 0, row_tile, panels, b_panels, Some(target));
         self.update_from_band(band, i0, columns);
-    }
-
-    /// The product's floating-point operations, 2·m·n·k.
-    fn flops(&self) -> usize {
-        2 * self.c.rows * self.c.cols * self.a.cols
     }
 
     /// Threads to plan for: one when the product is too small to run in parallel.

@@ -110,13 +110,23 @@ impl TaskGrid {
     /// its panels once and streams its rows of A past each, so columns are split first (into
     /// about `TASKS_PER_THREAD` bands per thread); rows are split as well when a band of A
     /// (`row_tile_bytes` per tile, all of k) would not fit the L2 budget, or when there are too
-    /// few panels. With `threads == 1` only the cache decides.
+    /// few panels. With `threads == 1` only the cache decides. A parallel product of fewer than
+    /// [`PARALLEL_MIN_FLOPS`] (`flops`; one with a tiny k, [`parallel_tiny_k`]) gets one band of
+    /// tile rows per thread instead: its tasks are too short to share out in many.
     pub fn for_resident_b(
         row_tiles: usize,
         column_panels: usize,
         row_tile_bytes: usize,
         threads: usize,
+        flops: usize,
     ) -> TaskGrid {
+        if threads > 1 && flops < PARALLEL_MIN_FLOPS {
+            return TaskGrid {
+                row_bands: threads.min(row_tiles).max(1),
+                column_bands: 1,
+                row_band_major: true,
+            };
+        }
         let target = tasks_for(threads);
         let column_bands = column_panels.min(target).max(1);
         let for_cache = (row_tiles * row_tile_bytes).div_ceil(L2_BLOCK_BYTES);
@@ -158,16 +168,6 @@ impl TaskGrid {
             row_bands,
             column_bands,
             row_band_major: false,
-        }
-    }
-
-    /// One band of tile rows per thread, all columns in each: the split of a product too small
-    /// for [`TaskGrid::for_resident_b`]'s many tasks ([`parallel_tiny_k`]).
-    pub fn a_row_band_per_thread(row_tiles: usize, threads: usize) -> TaskGrid {
-        TaskGrid {
-            row_bands: threads.min(row_tiles).max(1),
-            column_bands: 1,
-            row_band_major: true,
         }
     }
 
@@ -337,7 +337,7 @@ pub(crate) fn parallel_update_by_columns(
 const TINY_K: usize = 16;
 
 /// The fewest flops for which a product of k at most [`TINY_K`], reading B in place, runs on
-/// several threads, one band of tile rows each ([`TaskGrid::a_row_band_per_thread`]): such a
+/// several threads, one band of tile rows each ([`TaskGrid::for_resident_b`]): such a
 /// product has nothing to pack, so its tasks only compute. The output layer's input gradient `g ·
 /// W` (64x10 by 10x512, 655,360 flops) took 5.0 µs so inside a two-thread training step, against
 /// 8.0 µs on the calling thread and 6.6 µs in the usual 8 tasks (phase timelines of one-epoch
@@ -491,10 +491,10 @@ mod tests {
     #[test]
     fn task_grids_cover_every_tile_once() {
         for grid in [
-            TaskGrid::for_resident_b(8, 11, 8 * 512 * 4, 2),
-            TaskGrid::for_resident_b(128, 22, 8 * 1024 * 4, 1),
+            TaskGrid::for_resident_b(8, 11, 8 * 512 * 4, 2, PARALLEL_MIN_FLOPS),
+            TaskGrid::for_resident_b(128, 22, 8 * 1024 * 4, 1, PARALLEL_MIN_FLOPS),
             TaskGrid::for_resident_a(64, 2, 784 * 48 * 4, 16),
-            TaskGrid::a_row_band_per_thread(11, 2),
+            TaskGrid::for_resident_b(11, 8, 6 * 10 * 4, 2, 2 * 64 * 512 * 10),
         ] {
             let (rows, panels) = (grid.row_bands.max(1) * 3, grid.column_bands.max(1) * 2);
             let mut seen = vec![0; rows * panels];
@@ -509,7 +509,7 @@ mod tests {
             assert!(seen.iter().all(|&count| count == 1), "{grid:?}");
         }
         // Serial runs split only for the cache: 128 tiles x 32 KiB of A need 8 row bands.
-        let serial = TaskGrid::for_resident_b(128, 22, 8 * 1024 * 4, 1);
+        let serial = TaskGrid::for_resident_b(128, 22, 8 * 1024 * 4, 1, PARALLEL_MIN_FLOPS);
         assert_eq!((serial.row_bands, serial.column_bands), (8, 1));
     }
 }
