@@ -14,7 +14,10 @@
 //! Each hidden layer applies the activation itself, fused into its product
 //! ([`FullyConnected::with_activation`]), unless [`MLP::fuse_activations`] asks for the
 //! activation as a function node of its own after each layer, as the notebook draws the graph.
-//! The numbers are the same either way, bit for bit.
+//! The numbers are the same either way, bit for bit. Fused ReLU also lets the gradient cross
+//! each ReLU between two layers in one pass, inside the upper layer's input-gradient product
+//! (see `FullyConnected`'s module documentation); the graph's node between the two layers then
+//! holds the gradient of the lower layer's pre-activation.
 
 use length_autograd::functions::Dropout;
 use length_autograd::{AutogradError, Graph, NodeId};
@@ -22,6 +25,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewD, ArrayViewMutD};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::fully_connected::ReluHandoff;
 use crate::{Activation, ForwardPass, FullyConnected, LayersError, MlpConfig, Model};
 
 /// A multi-layer perceptron built from an [`MlpConfig`]; [`MLP::new`] is LENGTH's.
@@ -179,9 +183,18 @@ impl Model for MLP {
             fused_activations,
         } = self;
         let last = layers.len() - 1;
+        // Fused ReLU with nothing after it: the gradient crosses each ReLU between two layers
+        // in the upper layer's input-gradient product (see `ReluHandoff`).
+        let dropout_between = *training && !dropouts.is_empty();
+        let hand_off =
+            *fused_activations && config.activation == Activation::ReLU && !dropout_between;
         let mut dropouts = dropouts.iter_mut();
         let mut h = x;
         for (i, layer) in layers.iter_mut().enumerate() {
+            layer.hand_off_next_forward(ReluHandoff {
+                gate_input_gradient: hand_off && i > 0,
+                output_gradient_gated: hand_off && i < last,
+            });
             // A hidden layer applies the activation itself when fused.
             h = graph.apply_layer(layer, &[h])?;
             if i < last {

@@ -1,7 +1,9 @@
 //! A hidden layer's activation fused into the layer (`FullyConnected::with_activation`, what
 //! `MLP` does by default) computes the numbers of the same activation as a function node after
 //! the layer, bit for bit: outputs, losses, and weights after steps of every optimizer, on both
-//! the fused-update path and the path that keeps the gradients.
+//! the fused-update path and the path that keeps the gradients. With ReLU, the MLP's layers also
+//! hand the gradient across each ReLU in the upper layer's input-gradient product; that too
+//! changes no bit, and a layer taken out of the MLP afterwards computes plain gradients again.
 
 use length_autograd::{Graph, Layer, Optimizer, Tolerance, Value, check_layer_gradients};
 use length_layers::{Activation, FullyConnected, MLP, MlpConfig, Model, Xavier, train_step};
@@ -109,4 +111,40 @@ fn a_fused_sigmoid_passes_the_gradient_check() {
         rtol: 1e-4,
     };
     check_layer_gradients(&mut layer, &[Value::Tensor(x)], &gradient, tolerance).unwrap();
+}
+
+/// An MLP's hidden layer hands its input gradient back through the ReLU below it, and takes
+/// its own output gradient as already through its ReLU, only inside the MLP's own graphs:
+/// recorded in a graph of one's own, the same layer computes the plain gradients.
+#[test]
+fn a_layer_taken_out_of_the_mlp_computes_plain_gradients() {
+    let mut model = model(Activation::ReLU, true);
+    let mut sgd = Sgd::with_learning_rate(0.1);
+    let (x, labels) = batch(16, 23, 3);
+    train_step(&mut model, &mut sgd, x.view(), labels.view()).expect("a step");
+
+    let layer = &mut model.layers_mut()[1];
+    let (input, _) = batch(4, 70, 4); // negative inputs too, which a ReLU below would gate
+    let g = Array2::from_shape_fn((4, 33), |(i, j)| (i * 33 + j) as f32 / 100.0 - 0.5);
+    // ∂L/∂x = (g · [y > 0]) · Wᵀ for y = relu(x · W + b), W of shape (inputs, outputs).
+    let y = layer.infer(input.view()).unwrap();
+    let through_relu =
+        Array2::from_shape_fn(
+            g.dim(),
+            |(i, j)| if y[[i, j]] > 0.0 { g[[i, j]] } else { 0.0 },
+        );
+    let expected = through_relu.dot(&layer.weights().t());
+
+    let mut graph = Graph::new();
+    let x = graph.input(input);
+    let output = graph.apply_layer(layer, &[x]).expect("the layer's shapes");
+    graph.set_gradient(output, g.into_dyn());
+    graph.backward_gradients_only(output);
+    let got = graph.gradient(x).expect("the input's gradient");
+    assert!(
+        got.iter()
+            .zip(&expected)
+            .all(|(a, b)| (a - b).abs() <= 1e-5 * (1.0 + b.abs())),
+        "{got} against {expected}"
+    );
 }

@@ -55,6 +55,7 @@
 //! | --- | --- | --- |
 //! | [`matmul_a_bt`], [`matmul_a_b`], [`matmul_at_b`] (and `_into`) | O(m·n·k) | output tiles, from 2²⁰ flops |
 //! | [`matmul_a_bt_relu_into`] (the product through ReLU, rectified in registers) | O(m·n·k) | as above |
+//! | [`matmul_a_b_relu_backward_into`] (the input gradient back through ReLU, gated in registers) | O(m·n·k) | as above |
 //! | [`matmul_at_b_update_into`] (an optimizer's step on each band of the product), [`matmul_at_b_descend_into`] (SGD's step in registers) | O(m·n·k) | bands of rows |
 //! | [`column_sums`] (and `_into`) | O(m·n) | parts of 32 rows, from 2¹⁵ elements |
 //! | [`relu_backward_column_sums_into`] (through ReLU and the bias gradient in one pass) | O(m·n) | as above |
@@ -118,8 +119,9 @@ pub use kernel::{
     KernelPath, kernel_path, run_microkernel_in_cache, supported_kernel_paths, with_kernel_path,
 };
 pub use matmul::{
-    matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b,
-    matmul_at_b_descend_into, matmul_at_b_into, matmul_at_b_update_into,
+    matmul_a_b, matmul_a_b_into, matmul_a_b_relu_backward_into, matmul_a_bt, matmul_a_bt_into,
+    matmul_a_bt_relu_into, matmul_at_b, matmul_at_b_descend_into, matmul_at_b_into,
+    matmul_at_b_update_into,
 };
 pub use matrix_view::{as_matrix, as_matrix_mut, into_matrix};
 pub use reduce::{

@@ -4,12 +4,13 @@
 //! (batch, inputs):
 //! - forward: `y = x · Wᵀ + b` — [`matmul_a_bt`], [`matmul_a_bt_into`] (bias fused into the write);
 //!   `y = max(x · Wᵀ + b, 0)` — [`matmul_a_bt_relu_into`] (ReLU fused too)
-//! - gradient to the input: `dx = g · W` — [`matmul_a_b`], [`matmul_a_b_into`]
+//! - gradient to the input: `dx = g · W` — [`matmul_a_b`], [`matmul_a_b_into`]; taken back
+//!   through the ReLU that produced x — [`matmul_a_b_relu_backward_into`]
 //! - gradient to the weights: `dW = gᵀ · x` — [`matmul_at_b`], [`matmul_at_b_into`]; or an
 //!   optimizer's step applied to W piece by piece as the product is computed —
 //!   [`matmul_at_b_update_into`]
 //!
-//! All seven run the packed, blocked SGEMM of this crate: for an (m, k) by (k, n) product they do
+//! All eight run the packed, blocked SGEMM of this crate: for an (m, k) by (k, n) product they do
 //! m·n·k multiply-adds on the fastest SIMD path the CPU supports (see [`crate::kernel_path`]),
 //! split over rayon's threads by output tiles when the product has at least 2²⁰ flops, with
 //! results bit-identical for any number of threads. Operands may be any ndarray views:
@@ -178,18 +179,65 @@ pub fn matmul_a_b(a: ArrayView2<f32>, b: ArrayView2<f32>) -> Array2<f32> {
 ///
 /// # Panics
 /// If the inner dimensions differ or `out` is not (m, n); the message names the shapes.
-pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayViewMut2<f32>) {
+pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, out: ArrayViewMut2<f32>) {
+    a_b_into("matmul_a_b", a, b, None, out);
+}
+
+/// `out = (a · b) · [y > 0]` element by element: a layer's input gradient `g · W` taken back
+/// through the ReLU whose output `y` is the layer's input, which makes it the gradient of that
+/// ReLU's input (the pre-activation of the layer below). The microkernel gates each tile of the
+/// product in its registers before storing it, so the way back through ReLU costs no pass of
+/// its own; the result is bit-identical to [`matmul_a_b_into`] followed by
+/// [`relu_backward_into`](crate::relu_backward_into) (zero where `y` is 0 or NaN).
+///
+/// # Panics
+/// As [`matmul_a_b_into`], and if `y` is not (m, n).
+///
+/// ```
+/// use length_tensor::{matmul_a_b_relu_backward_into, ndarray::{array, Array2}};
+/// let g = array![[1.0f32, -1.0]];
+/// let w = array![[3.0f32, 4.0], [5.0, 6.0]];
+/// let y = array![[0.5f32, 0.0]]; // the ReLU was on for the first input only
+/// let mut dz = Array2::zeros((1, 2));
+/// matmul_a_b_relu_backward_into(g.view(), w.view(), y.view(), dz.view_mut());
+/// assert_eq!(dz, array![[-2.0, 0.0]]); // g · W = [-2, -2], gated by y > 0
+/// ```
+pub fn matmul_a_b_relu_backward_into(
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    y: ArrayView2<f32>,
+    out: ArrayViewMut2<f32>,
+) {
+    assert_eq!(
+        y.dim(),
+        out.dim(),
+        "matmul_a_b_relu_backward: y is {:?} but out is {:?}; they must match",
+        y.shape(),
+        out.shape()
+    );
+    a_b_into("matmul_a_b_relu_backward", a, b, Some(y), out);
+}
+
+/// `out = a · b`, gated by `gate > 0` when given, after checking the shapes (`name` opens the
+/// messages).
+fn a_b_into(
+    name: &str,
+    a: ArrayView2<f32>,
+    b: ArrayView2<f32>,
+    gate: Option<ArrayView2<f32>>,
+    mut out: ArrayViewMut2<f32>,
+) {
     assert_eq!(
         a.ncols(),
         b.nrows(),
-        "matmul_a_b: a is {:?} and b is {:?}; a·b needs a's columns to equal b's rows",
+        "{name}: a is {:?} and b is {:?}; a·b needs a's columns to equal b's rows",
         a.shape(),
         b.shape()
     );
     assert_eq!(
         out.dim(),
         (a.nrows(), b.ncols()),
-        "matmul_a_b: out is {:?} but a·b is {:?}",
+        "{name}: out is {:?} but a·b is {:?}",
         out.shape(),
         (a.nrows(), b.ncols())
     );
@@ -197,6 +245,7 @@ pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, mut out: ArrayVie
         MatRef::from_view(&a),
         MatRef::from_view(&b),
         MatMut::from_view(&mut out),
+        gate.as_ref().map(MatRef::from_view),
     );
 }
 

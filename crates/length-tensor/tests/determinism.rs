@@ -7,9 +7,10 @@ mod common;
 use common::SplitMix;
 use length_tensor::ndarray::{Array, Array1, Array2, Dimension, s};
 use length_tensor::{
-    column_sums, log_softmax_rows, matmul_a_b, matmul_a_bt_into, matmul_a_bt_relu_into,
-    matmul_at_b, matmul_at_b_descend_into, matmul_at_b_update_into, relu, relu_backward,
-    relu_backward_column_sums_into, softmax_rows, supported_kernel_paths, with_kernel_path,
+    column_sums, log_softmax_rows, matmul_a_b, matmul_a_b_relu_backward_into, matmul_a_bt_into,
+    matmul_a_bt_relu_into, matmul_at_b, matmul_at_b_descend_into, matmul_at_b_update_into, relu,
+    relu_backward, relu_backward_column_sums_into, softmax_rows, supported_kernel_paths,
+    with_kernel_path,
 };
 use rayon::ThreadPoolBuilder;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,6 +74,14 @@ fn matmuls_are_thread_count_independent() {
             });
             assert_thread_independent(&format!("input gradient {shape}"), || {
                 with_kernel_path(path, || matmul_a_b(g.view(), w.view()))
+            });
+            assert_thread_independent(&format!("input gradient back through ReLU {shape}"), || {
+                let y = x.mapv(|v| v - 0.5); // the input, as a ReLU's output would gate it
+                with_kernel_path(path, || {
+                    let mut dz = Array2::zeros((batch, inputs));
+                    matmul_a_b_relu_backward_into(g.view(), w.view(), y.view(), dz.view_mut());
+                    dz
+                })
             });
             assert_thread_independent(&format!("weight gradient {shape}"), || {
                 with_kernel_path(path, || matmul_at_b(g.view(), x.view()))

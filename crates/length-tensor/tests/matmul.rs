@@ -7,8 +7,9 @@ mod common;
 use common::{Layout, Operand, SplitMix, any_layout, assert_close, dimension, reference_product};
 use length_tensor::ndarray::{Array1, Array2};
 use length_tensor::{
-    KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_bt, matmul_a_bt_into, matmul_a_bt_relu_into,
-    matmul_at_b, matmul_at_b_descend_into, matmul_at_b_into, matmul_at_b_update_into, relu_into,
+    KernelPath, matmul_a_b, matmul_a_b_into, matmul_a_b_relu_backward_into, matmul_a_bt,
+    matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b, matmul_at_b_descend_into,
+    matmul_at_b_into, matmul_at_b_update_into, relu_backward_into, relu_into,
     supported_kernel_paths, with_kernel_path,
 };
 use proptest::prelude::*;
@@ -175,6 +176,54 @@ proptest! {
             prop_assert!(
                 fused.view().iter().zip(two_passes.view()).all(|(x, y)| x.to_bits() == y.to_bits()),
                 "a·bᵀ through ReLU on {path}, ({m}x{k})·({n}x{k})ᵀ, {layouts:?}"
+            );
+        }
+    }
+}
+
+/// A gate (a ReLU's output) of `layout`: positive values, and zeros of both signs, negatives
+/// and NaN, all of which switch the gradient off.
+fn gate(rows: usize, cols: usize, layout: Layout, rng: &mut SplitMix) -> Operand {
+    let mut gate = Operand::random(rows, cols, layout, rng);
+    for value in gate.view_mut().iter_mut() {
+        *value = match rng.next_f32() {
+            draw if draw < 0.1 => 0.0,
+            draw if draw < 0.15 => -0.0,
+            draw if draw < 0.2 => f32::NAN,
+            draw => draw - 0.6,
+        };
+    }
+    gate
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `(a · b) · [y > 0]` through `matmul_a_b_relu_backward_into` gives the bits of the product
+    /// followed by `relu_backward_into`: in every orientation and layout of the gate, with k
+    /// split in halves (k of 513 and more with few rows), narrow products and empty k.
+    #[test]
+    fn a_b_relu_backward_equals_the_product_then_relu_backward(
+        m in dimension(), n in dimension(), k in common::shared_dimension(),
+        layouts in (any_layout(), any_layout(), any_layout(), any_layout()),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = SplitMix(seed);
+        let a = Operand::random(m, k, layouts.0, &mut rng);
+        let b = Operand::random(k, n, layouts.1, &mut rng);
+        let y = gate(m, n, layouts.3, &mut rng);
+        for path in supported_kernel_paths() {
+            let mut fused = nan_output(m, n, layouts.2, &mut rng);
+            let mut two_passes = nan_output(m, n, layouts.2, &mut rng);
+            with_kernel_path(path, || {
+                matmul_a_b_relu_backward_into(a.view(), b.view(), y.view(), fused.view_mut());
+                matmul_a_b_into(a.view(), b.view(), two_passes.view_mut());
+            });
+            let product = two_passes.view().to_owned().into_dyn();
+            relu_backward_into(y.view().into_dyn(), product.view(), two_passes.view_mut().into_dyn());
+            prop_assert!(
+                fused.view().iter().zip(two_passes.view()).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "a·b back through ReLU on {path}, ({m}x{k})·({k}x{n}), {layouts:?}"
             );
         }
     }

@@ -78,6 +78,7 @@ pub(crate) use layout::{MatMut, MatRef};
 
 use std::ops::Range;
 
+use crate::activation::relu_gradient_scalar;
 use crate::kernel::{self, Finish, Init, KernelPath, Tile, TileShape};
 use crate::team;
 use pack::pack_panel;
@@ -95,15 +96,11 @@ enum Bias<'a> {
     Rows(&'a [f32]),
 }
 
-/// `c = a · b`, plus `bias[j]` on every element of column j when given.
+/// `c = a · b (+ bias)` (`bias[j]` on every element of column j) stored as `output` says, or C
+/// updated from `a · b` as `output` says (then without a bias).
 ///
 /// Shapes must already be checked: `a` is (m, k), `b` is (k, n), `c` is (m, n), `bias` has n
-/// elements. `c` must not overlap `a`, `b` or `bias`.
-pub(crate) fn gemm(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>) {
-    gemm_with(a, b, c, bias, Output::Store);
-}
-
-/// `c = a · b (+ bias)`, or C updated from `a · b` as `output` says (then without a bias).
+/// elements, a gate has C's shape. `c` must not overlap `a`, `b`, `bias` or a gate.
 pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, output: Output) {
     debug_assert_eq!((a.rows, a.cols), (c.rows, b.rows));
     debug_assert_eq!(b.cols, c.cols);
@@ -124,14 +121,21 @@ pub(crate) fn gemm_with(a: MatRef, b: MatRef, c: MatMut, bias: Option<&[f32]>, o
     gemm_on_path(kernel::kernel_path(), a, b, c, bias, output);
 }
 
-/// `c = a · b` for the public `a · b` form, a layer's input gradient: with k in two halves side
-/// by side when [`split_k::applies`]. The other forms never split k: the weight gradient's stored
+/// `c = a · b` for the public `a · b` form, a layer's input gradient, gated by `gate > 0` when
+/// given (taken back through the ReLU whose output is `gate`): with k in two halves side by side
+/// when [`split_k::applies`]. The other forms never split k: the weight gradient's stored
 /// product keeps the bits of its fused update, which cannot be split.
-pub(crate) fn gemm_a_b(a: MatRef, b: MatRef, c: MatMut) {
+pub(crate) fn gemm_a_b(a: MatRef, b: MatRef, c: MatMut, gate: Option<MatRef>) {
     if split_k::applies(a, b, c) {
-        split_k::gemm(kernel::kernel_path(), a, b, c);
+        split_k::gemm(kernel::kernel_path(), a, b, c, gate);
     } else {
-        gemm(a, b, c, None);
+        gemm_with(
+            a,
+            b,
+            c,
+            None,
+            gate.map_or(Output::Store, Output::StoreGated),
+        );
     }
 }
 
@@ -211,9 +215,21 @@ fn update_from_product(c: MatMut, product: &[f32], rs: usize, cs: usize, output:
 fn fill_with_bias(c: MatMut, bias: Option<&[f32]>, output: Output) {
     for i in 0..c.rows {
         for j in 0..c.cols {
-            let value = output.stored(bias.map_or(0.0, |bias| bias[j]));
+            let value = output.stored(i, j, bias.map_or(0.0, |bias| bias[j]));
             // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
             unsafe { *c.at(i, j) = value };
+        }
+    }
+}
+
+/// `c = c · [gate > 0]` element by element: C taken back through the ReLU whose output is
+/// `gate`, in a pass of its own (for a gate the microkernel cannot read by rows).
+fn gate_in_place(c: MatMut, gate: MatRef) {
+    for i in 0..c.rows {
+        for j in 0..c.cols {
+            // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively, and inside
+            // `gate`, which has C's shape.
+            unsafe { *c.at(i, j) = relu_gradient_scalar(*gate.at(i, j), *c.at(i, j)) };
         }
     }
 }
@@ -228,6 +244,14 @@ fn blocked(
     bias: Bias<'_>,
     output: Output,
 ) {
+    if let Output::StoreGated(gate) = output
+        && !gate.rows_are_contiguous()
+    {
+        // The microkernel reads the gate a vector at a time along the rows of its C.
+        blocked(path, shape, a, b, c, bias, Output::Store);
+        gate_in_place(c, gate);
+        return;
+    }
     let (m, n, k) = (c.rows, c.cols, a.cols);
     // An update is computed band by band with A's micro-panel resident (`with_row_bands`).
     let b_resident = c.rows_are_contiguous() && output.is_store();
@@ -894,6 +918,11 @@ impl Product<'_> {
             Bias::Rows(bias) => Init::BiasRows(bias[i0..][..row_count * rows].as_ptr()),
             Bias::None => Init::Zero,
         };
+        // Where the run's next tile starts, in rows and columns of C.
+        let next_tile = match run {
+            Run::Down { .. } => (rows, 0),
+            Run::Across { .. } => (0, cols),
+        };
         let (a_next, b_next, c_next, bias_next) = match run {
             Run::Down { .. } => {
                 let bias_next = if matches!(init, Init::BiasRows(_)) {
@@ -924,7 +953,7 @@ impl Product<'_> {
             c_cs,
             nr: cols,
             init,
-            finish: self.finish(block, band.is_some()),
+            finish: self.finish(block, band.is_some(), (i0, j0), next_tile),
             count: row_count * panel_count,
             a_next,
             b_next,
@@ -945,12 +974,25 @@ impl Product<'_> {
     }
 
     /// What the microkernel does with the tiles of k block `block`, written into a band
-    /// (`into_band`) or into C: stores them (through ReLU after the last k block of a product
-    /// stored through ReLU), or applies a descent to C's tiles.
-    fn finish(&self, block: usize, into_band: bool) -> Finish {
+    /// (`into_band`) or into C, for a run whose first tile starts at C's element `first` and
+    /// each next one `next` rows and columns further: stores them (through ReLU, or gated, after
+    /// the last k block of a product stored so), or applies a descent to C's tiles.
+    fn finish(
+        &self,
+        block: usize,
+        into_band: bool,
+        (i0, j0): (usize, usize),
+        (down, across): (usize, usize),
+    ) -> Finish {
         let last = block + 1 == self.blocks.count;
         match self.output {
             Output::StoreRelu if last => Finish::StoreRelu,
+            // The gate's rows are contiguous (`blocked` made sure), and it moves with C.
+            Output::StoreGated(gate) if last => Finish::StoreGated {
+                gate: gate.at(i0, j0),
+                gate_rs: gate.rs,
+                gate_next: down as isize * gate.rs + across as isize,
+            },
             Output::Descend(rate) if !into_band => {
                 debug_assert!(last && self.descends_in_kernel());
                 Finish::Descend(rate)

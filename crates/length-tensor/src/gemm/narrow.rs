@@ -256,7 +256,7 @@ unsafe fn dot_products<const FUSED: bool, const R: usize, const G: usize, const 
 }
 
 /// Row `i` of C from its dot products `sums` (one per column): plus the bias, stored (through
-/// ReLU when the output says so), or C's row updated from them.
+/// ReLU or gated when the output says so), or C's row updated from them.
 ///
 /// # Safety
 /// Row `i` of C exists and is written by this call only; `sums.len() == c.cols`.
@@ -275,7 +275,7 @@ unsafe fn finish_row(operands: &Operands, i: usize, sums: &[f32]) {
     if output.is_store() {
         for (j, &value) in values.iter().enumerate() {
             // SAFETY: (i, j) is inside C, and row i is written by this call only.
-            unsafe { *c.at(i, j) = output.stored(value) };
+            unsafe { *c.at(i, j) = output.stored(i, j, value) };
         }
         return;
     }

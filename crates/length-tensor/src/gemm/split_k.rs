@@ -7,6 +7,9 @@
 //! then C += P                                                (parallel over rows of C)
 //! ```
 //!
+//! Taken back through a ReLU (`gate`, the ReLU's output), the sum is gated as it is taken:
+//! `C = (C + P) · [gate > 0]`, still one pass.
+//!
 //! Why: a step uses W three times. The forward pass (`x · Wᵀ`) and the update (`W -= η gᵀ · x`)
 //! split W between threads by rows, and the kernels' team gives each thread the same rows every
 //! step ([`crate::team`]), so they stay in that core's cache. Split by columns, as the other
@@ -28,6 +31,7 @@
 use super::layout::{MatMut, MatRef};
 use super::workspace::{Slot, Workspace};
 use super::{Output, gemm_on_path};
+use crate::activation::relu_gradient_scalar;
 use crate::kernel::KernelPath;
 use crate::team;
 
@@ -57,8 +61,9 @@ pub(crate) fn applies(a: MatRef, b: MatRef, c: MatMut) -> bool {
         && a.cols >= SPLIT_K_MIN
 }
 
-/// `c = a · b` as two half-k products side by side, then their sum.
-pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut) {
+/// `c = a · b` as two half-k products side by side, then their sum (gated by `gate > 0` when
+/// given).
+pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut, gate: Option<MatRef>) {
     let (m, n, k) = (c.rows, c.cols, a.cols);
     let half = k / 2;
     let mut partial = Workspace::take(Slot::Partial, m * n);
@@ -102,8 +107,27 @@ pub(crate) fn gemm(path: KernelPath, a: MatRef, b: MatRef, c: MatMut) {
         // SAFETY: row i of C is inside C, which the caller borrows exclusively, and each task
         // writes a different row.
         let row = unsafe { std::slice::from_raw_parts_mut(c.at(i, 0), n) };
-        for (value, &addend) in row.iter_mut().zip(&partial[i * n..(i + 1) * n]) {
-            *value += addend;
+        let addends = &partial[i * n..(i + 1) * n];
+        match gate {
+            None => {
+                for (value, &addend) in row.iter_mut().zip(addends) {
+                    *value += addend;
+                }
+            }
+            Some(gate) if gate.rows_are_contiguous() => {
+                // SAFETY: the gate has C's shape, so its row i holds n contiguous elements.
+                let gate_row = unsafe { std::slice::from_raw_parts(gate.at(i, 0), n) };
+                for ((value, &addend), &on) in row.iter_mut().zip(addends).zip(gate_row) {
+                    *value = relu_gradient_scalar(on, *value + addend);
+                }
+            }
+            Some(gate) => {
+                for (j, (value, &addend)) in row.iter_mut().zip(addends).enumerate() {
+                    // SAFETY: (i, j) is inside the gate, which has C's shape.
+                    let on = unsafe { *gate.at(i, j) };
+                    *value = relu_gradient_scalar(on, *value + addend);
+                }
+            }
         }
     });
 }
@@ -142,7 +166,7 @@ mod tests {
                     let c = MatMut::from_view(&mut out.view_mut());
                     let (a, b) = (MatRef::from_view(&a.view()), MatRef::from_view(&b.view()));
                     assert!(applies(a, b, c));
-                    pool(threads).install(|| gemm(path, a, b, c));
+                    pool(threads).install(|| gemm(path, a, b, c, None));
                     results.push(out);
                 }
                 let expected = a.dot(&b);

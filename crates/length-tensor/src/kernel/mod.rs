@@ -334,6 +334,15 @@ pub(crate) enum Finish {
     Store,
     /// Stores `max(tile, 0)`: ReLU, for the last k block of a product stored through ReLU.
     StoreRelu,
+    /// Stores the tile where the gate's element is above zero and `+0` elsewhere: the way back
+    /// through a ReLU whose output is the gate, for the last k block of a gated product. The
+    /// gate's element (i, j) is at `gate + i * gate_rs + j`, in a tile's coordinates; the run's
+    /// next tile's gate starts `gate_next` floats further.
+    StoreGated {
+        gate: *const f32,
+        gate_rs: isize,
+        gate_next: isize,
+    },
     /// `C ← C − rate · tile`: a step of plain gradient descent with the tile as the gradient,
     /// applied in registers (the multiply, then the subtraction: the bits of `c -= rate * g`).
     /// Only for C with contiguous rows (`c_cs == 1`) and an `Init::Zero` start. (Prefetching
@@ -394,6 +403,18 @@ impl Tile {
             init: match self.init {
                 Init::BiasRows(bias) => Init::BiasRows(bias.wrapping_add(self.bias_next)),
                 Init::BiasColumns(bias) => Init::BiasColumns(bias.wrapping_add(self.bias_next)),
+                other => other,
+            },
+            finish: match self.finish {
+                Finish::StoreGated {
+                    gate,
+                    gate_rs,
+                    gate_next,
+                } => Finish::StoreGated {
+                    gate: gate.wrapping_offset(gate_next),
+                    gate_rs,
+                    gate_next,
+                },
                 other => other,
             },
             ..*self

@@ -6,7 +6,7 @@
 //! FMA it is a slow library call).
 
 use super::{Finish, Init, Tile, TileShape, dispatch_tile_shape, run_of_tiles};
-use crate::activation::relu_scalar;
+use crate::activation::{relu_gradient_scalar, relu_scalar};
 
 /// Columns per (virtual) vector.
 const LANES: usize = 4;
@@ -81,6 +81,15 @@ unsafe fn kernel<const MR: usize, const NV: usize>(t: &Tile) {
             Finish::StoreRelu => {
                 for lane in acc.as_flattened_mut().as_flattened_mut() {
                     *lane = relu_scalar(*lane);
+                }
+            }
+            Finish::StoreGated { gate, gate_rs, .. } => {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    for j in 0..nr {
+                        let gate = *gate.offset(i as isize * gate_rs + j as isize);
+                        let lane = &mut row[j / LANES][j % LANES];
+                        *lane = relu_gradient_scalar(gate, *lane);
+                    }
                 }
             }
             Finish::Descend(rate) => {
