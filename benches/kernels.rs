@@ -23,11 +23,13 @@
 //! The group `step_product_1thread` times the same eight products as one training step runs them
 //! (ids `step_product_1thread/<form>_<shape>`), on a rayon pool of one thread: the weight
 //! gradients in the form fused with SGD's step (`matmul_at_b_descend_into`, ids
-//! `weight_gradient_sgd_update_...`) and the hidden layers' forward products through
-//! ReLU (`matmul_a_bt_relu_into`, ids `forward_relu_...`), since that is what a step runs. Before any
-//! benchmark, the bench measures one core's FMA peak (`benches/peak/mod.rs`), prints it, and,
-//! when `LENGTH_BENCH_PEAK` names a file, writes it there as `path<TAB>chains<TAB>GFLOP/s`;
-//! `cargo xtask bench` then prints each one-thread product's share of that peak. The group
+//! `weight_gradient_sgd_update_...`), the hidden layers' forward products through ReLU
+//! (`matmul_a_bt_relu_into`, ids `forward_relu_...`) and the input gradients back through ReLU
+//! (`matmul_a_b_relu_backward_into`, ids `input_gradient_relu_...`), since that is what a step
+//! runs. Before any benchmark, the bench measures one core's FMA peak (`benches/peak/mod.rs`),
+//! prints it, and, when `LENGTH_BENCH_PEAK` names a file, writes it there as
+//! `path<TAB>chains<TAB>GFLOP/s`; `cargo xtask bench` then prints each one-thread product's
+//! share of that peak. The group
 //! `step_product_kernel_in_l1` times the microkernel alone on one tile with its operands in L1
 //! (`length_tensor::run_microkernel_in_cache`): what the products could reach without packing,
 //! edge tiles and cache misses, printed beside the peak. After criterion, the bench times the

@@ -13,8 +13,8 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput};
 use length_tensor::{
-    matmul_a_b_into, matmul_a_bt_into, matmul_a_bt_relu_into, matmul_at_b_descend_into,
-    matmul_at_b_into,
+    matmul_a_b_into, matmul_a_b_relu_backward_into, matmul_a_bt_into, matmul_a_bt_relu_into,
+    matmul_at_b_descend_into, matmul_at_b_into,
 };
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, ShapeBuilder};
 
@@ -79,9 +79,13 @@ pub struct Case {
     lhs: Array2<f32>,
     rhs: Array2<f32>,
     bias: Array1<f32>,
-    /// Whether a training step runs this product through ReLU (a hidden layer's forward pass,
-    /// with the activation fused).
+    /// Whether a training step runs this product through ReLU: a hidden layer's forward pass,
+    /// with the activation fused, or an input gradient taken back through the ReLU that made the
+    /// layer's input (every input gradient of the MLP's step).
     relu: bool,
+    /// The ReLU's output an input gradient is taken back through (the layer's input,
+    /// rectified); empty for the other forms.
+    gate: Array2<f32>,
 }
 
 impl Case {
@@ -136,7 +140,9 @@ impl Case {
     /// step on the weights `out` (`matmul_at_b_descend_into`, as `FullyConnected` runs it with
     /// SGD: the microkernel subtracts each finished tile from the weights, and the gradient is
     /// never stored); a hidden layer's forward product through ReLU (`matmul_a_bt_relu_into`, as
-    /// `MLP`'s layers fuse their activation); the other forms as [`Case::length`].
+    /// `MLP`'s layers fuse their activation); an input gradient back through the ReLU below
+    /// (`matmul_a_b_relu_backward_into`, gated by the layer's input, a ReLU's output, as `MLP`'s
+    /// layers hand the gradient over); the output layer's forward product as [`Case::length`].
     #[allow(dead_code)] // only the kernels bench runs the step's forms
     pub fn length_in_step(&self, out: ArrayViewMut2<f32>) {
         match self.form {
@@ -149,12 +155,19 @@ impl Case {
                 Some(self.bias.view()),
                 out,
             ),
+            Form::InputGradient if self.relu => matmul_a_b_relu_backward_into(
+                self.lhs.view(),
+                self.rhs.view(),
+                self.gate.view(),
+                out,
+            ),
             Form::Forward | Form::InputGradient => self.length(out),
         }
     }
 
     /// The name of [`Case::length_in_step`]'s product: the group name, with `_sgd_update` after
-    /// `weight_gradient` for the fused form and `_relu` after `forward` for a hidden layer's.
+    /// `weight_gradient` for the fused form and `_relu` after `forward` and `input_gradient` for
+    /// the products through ReLU.
     #[allow(dead_code)] // as for `length_in_step`
     pub fn step_name(&self) -> String {
         match self.form {
@@ -163,6 +176,10 @@ impl Case {
                     .replacen("weight_gradient", "weight_gradient_sgd_update", 1)
             }
             Form::Forward if self.relu => self.name.replacen("forward", "forward_relu", 1),
+            Form::InputGradient if self.relu => {
+                self.name
+                    .replacen("input_gradient", "input_gradient_relu", 1)
+            }
             Form::Forward | Form::InputGradient => self.name.clone(),
         }
     }
@@ -183,6 +200,7 @@ pub fn cases() -> Vec<Case> {
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::from_elem(outputs, 0.1f32),
             relu: outputs != 10,
+            gate: Array2::zeros((0, 0)),
         });
     }
     for (inputs, outputs) in [(512, 512), (512, 10)] {
@@ -192,7 +210,8 @@ pub fn cases() -> Vec<Case> {
             lhs: matrix(batch, outputs, 3),
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::zeros(0),
-            relu: false,
+            relu: true,
+            gate: layer_input(batch, inputs).mapv(|x| x.max(0.0)),
         });
     }
     for (inputs, outputs) in [(IMAGE_PIXELS, 512), (512, 512), (512, 10)] {
@@ -203,6 +222,7 @@ pub fn cases() -> Vec<Case> {
             rhs: layer_input(batch, inputs),
             bias: Array1::zeros(0),
             relu: false,
+            gate: Array2::zeros((0, 0)),
         });
     }
     cases

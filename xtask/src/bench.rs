@@ -22,10 +22,11 @@
 //! Last, the kernels bench's one-core measurements (see [`crate::peak_share`]): one core's FMA
 //! peak, measured in the same bench process, and the training step's eight products timed on one
 //! thread (the group `step_product_1thread`, the weight gradients fused with an SGD update, the
-//! hidden layers' forward products through ReLU), each with its GFLOP/s and share of the peak,
-//! and the step's products together. `--kernels-only` includes them; `cargo xtask bench
-//! step_product --quick` runs only them (the peers bench then matches nothing). A run reports
-//! only the results it saved; `--report-only` reports all criterion has.
+//! hidden layers' forward products through ReLU, the input gradients back through ReLU), each
+//! with its GFLOP/s and share of the peak, and the step's products together. `--kernels-only`
+//! includes them; `cargo xtask bench step_product --quick` runs only them (the peers bench then
+//! matches nothing). A run reports only the results it saved; `--report-only` reports all
+//! criterion has.
 //!
 //! Then, unless `--kernels-only`, a filter or `--report-only` is given, it times whole training
 //! epochs with SGD and Adam, as `cargo xtask bench-epoch` does (see [`crate::epoch`]), and prints

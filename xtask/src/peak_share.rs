@@ -213,8 +213,9 @@ pub fn print(results: &[BenchResult], peak_file: Option<&str>) {
     println!(
         "Each product on a rayon pool of one thread, as a training step runs it: the weight \
          gradients fused with an SGD update\n(matmul_at_b_descend_into), the hidden layers' \
-         forward products through ReLU (matmul_a_bt_relu_into). Per step: the {} products'\n\
-         flops over the sum of their median times (a step runs each once).",
+         forward products through ReLU (matmul_a_bt_relu_into), the input\ngradients back \
+         through ReLU (matmul_a_b_relu_backward_into). Per step: the {} products' flops over \
+         the sum of\ntheir median times (a step runs each once).",
         products.len()
     );
 }
