@@ -374,8 +374,8 @@ impl FullyConnected {
     /// core's cache. Inside a two-thread step of the course's MLP (AMD Zen 4), the first layer's
     /// ReLU backward pass took 4.7-5.2 µs so, against 15-16 µs with a pooled buffer (7 µs against
     /// 64 µs when the machine was disturbed); the second layer's took 9-10 µs either way. With
-    /// the handoff, the two passes became column sums of 2.1-2.6 µs each (5 µs each when the
-    /// machine was disturbed, against 42-62 µs for the passes through ReLU).
+    /// the handoff, the two passes became column sums of 2.0-2.6 µs each (5 µs each when the
+    /// machine was disturbed, against 43-82 µs for the passes through ReLU).
     fn pre_activation_gradient(&mut self, y: &Tensor, g: ArrayView2<f32>) {
         let y = y
             .view()
