@@ -186,8 +186,9 @@ pub fn matmul_a_b_into(a: ArrayView2<f32>, b: ArrayView2<f32>, out: ArrayViewMut
 /// `out = (a · b) · [y > 0]` element by element: a layer's input gradient `g · W` taken back
 /// through the ReLU whose output `y` is the layer's input, which makes it the gradient of that
 /// ReLU's input (the pre-activation of the layer below). The microkernel gates each tile of the
-/// product in its registers before storing it, so the way back through ReLU costs no pass of
-/// its own; the result is bit-identical to [`matmul_a_b_into`] followed by
+/// product in its registers before storing it (a product with k in two halves, in the pass that
+/// adds them), so the way back through ReLU costs no pass of its own; the result is
+/// bit-identical to [`matmul_a_b_into`] followed by
 /// [`relu_backward_into`](crate::relu_backward_into) (zero where `y` is 0 or NaN).
 ///
 /// # Panics

@@ -10,7 +10,7 @@
 //!
 //! Gated ([`Output::StoreGated`]), the way back through ReLU is taken the same way: the tile of
 //! `g · W`, the gradient of a ReLU's output y, keeps its elements where `y > 0` and is zero
-//! elsewhere (`Tile::gate`), which makes it the gradient of the ReLU's input; the layer below
+//! elsewhere (`Finish::StoreGated`), which makes it the gradient of the ReLU's input; the layer below
 //! then needs no pass of its own to take it through its activation.
 //!
 //! Applied this way, the gradient never reaches memory: the product is computed one band of rows

@@ -44,7 +44,10 @@
 //!
 //! - **Through ReLU.** A product stored through ReLU (a layer's forward pass with its activation
 //!   fused, `matmul_a_bt_relu_into`) is rectified tile by tile in the microkernel's registers
-//!   after the last k block, before the store ([`epilogue`]).
+//!   after the last k block, before the store ([`epilogue`]). Back through ReLU (a layer's input
+//!   gradient gated by its input, `matmul_a_b_relu_backward_into`), each tile is gated there by
+//!   the ReLU's output, read a vector at a time (a gate with strided rows is applied in a pass of
+//!   its own after the product).
 //! - **Narrow products.** At most 16 columns of C with A's rows and B's columns contiguous (the
 //!   output layer's `x · Wᵀ`) skip all of this: dot products along k, see [`narrow`].
 //! - **Orientation.** `C = A · B` and `Cᵀ = Bᵀ · Aᵀ` are the same product; the driver computes
@@ -968,15 +971,16 @@ impl Product<'_> {
         // columns j0 .. j0 + panel_count * cols, with cols = vectors * lanes, inside B as
         // `plan::read_b_in_place` and `plan::b_is_its_packed_panel` require); C's tiles are
         // inside C and written by this task only (or inside the task's band, asserted); the bias
-        // slices hold the run's `panel_count * cols` (`row_count * rows`) values; `path` was
-        // checked by `kernel_path`.
+        // slices hold the run's `panel_count * cols` (`row_count * rows`) values; a gate has C's
+        // shape and contiguous rows (`blocked` checked), so each tile's gate lies inside it as
+        // the tile lies inside C; `path` was checked by `kernel_path`.
         unsafe { kernel::run_tiles(self.path, rows, vectors, &tile) };
     }
 
     /// What the microkernel does with the tiles of k block `block`, written into a band
-    /// (`into_band`) or into C, for a run whose first tile starts at C's element `first` and
-    /// each next one `next` rows and columns further: stores them (through ReLU, or gated, after
-    /// the last k block of a product stored so), or applies a descent to C's tiles.
+    /// (`into_band`) or into C, for a run whose first tile starts at C's element (i0, j0) and
+    /// each next one `down` rows and `across` columns further: stores them (through ReLU, or
+    /// gated, after the last k block of a product stored so), or applies a descent to C's tiles.
     fn finish(
         &self,
         block: usize,

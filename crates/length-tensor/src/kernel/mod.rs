@@ -427,8 +427,8 @@ impl Tile {
 ///
 /// # Safety
 /// All pointers in `tile` must be valid for the elements the layout above addresses, for
-/// `i < mr`, `p < kc`, `j < nv * lanes` (B) and `j < nr` (C), in every tile of the run; `path`
-/// must be supported; `mr` and `nv` must not exceed the path's tile shape, and
+/// `i < mr`, `p < kc`, `j < nv * lanes` (B) and `j < nr` (C and a gate), in every tile of the
+/// run; `path` must be supported; `mr` and `nv` must not exceed the path's tile shape, and
 /// `nr <= nv * lanes`.
 pub(crate) unsafe fn run_tiles(path: KernelPath, mr: usize, nv: usize, tile: &Tile) {
     debug_assert!(path.is_supported());
