@@ -29,13 +29,13 @@
 //! runs. Before any benchmark, the bench measures one core's FMA peak (`benches/peak/mod.rs`),
 //! prints it, and, when `LENGTH_BENCH_PEAK` names a file, writes it there as
 //! `path<TAB>chains<TAB>GFLOP/s`; `cargo xtask bench` then prints each one-thread product's
-//! share of that peak. The group
-//! `step_product_kernel_in_l1` times the microkernel alone on one tile with its operands in L1
-//! (`length_tensor::run_microkernel_in_cache`): what the products could reach without packing,
-//! edge tiles and cache misses, printed beside the peak. After criterion, the bench times the
-//! peak and the step's products once more, in turn, round after round (`interleaved_share`),
-//! and writes the step's share of the peak to the file `LENGTH_BENCH_SHARE` names. The filter
-//! `step_product` runs only these (`cargo xtask bench step_product --quick`).
+//! share of that peak. The group `step_product_kernel_in_l1` times the microkernel alone on one
+//! tile with its operands in L1 (`length_tensor::run_microkernel_in_cache`): what the products
+//! could reach without packing, edge tiles and cache misses, printed beside the peak. After
+//! criterion, the bench times the peak and the step's products once more, in turn, round after
+//! round (`interleaved_share`), and writes the step's share of the peak to the file
+//! `LENGTH_BENCH_SHARE` names. The filter `step_product` runs only these (`cargo xtask bench
+//! step_product --quick`).
 //!
 //! LENGTH runs on rayon's global pool (all cores unless `RAYON_NUM_THREADS` says otherwise) with
 //! the kernel path `LENGTH_KERNEL` or CPU detection picks. When `LENGTH_BENCH_INFO` names a file,
