@@ -79,13 +79,12 @@ pub struct Case {
     lhs: Array2<f32>,
     rhs: Array2<f32>,
     bias: Array1<f32>,
-    /// Whether a training step runs this product through ReLU: a hidden layer's forward pass,
-    /// with the activation fused, or an input gradient taken back through the ReLU that made the
-    /// layer's input (every input gradient of the MLP's step).
+    /// Whether a training step runs this product through ReLU (a hidden layer's forward pass,
+    /// with the activation fused).
     relu: bool,
-    /// The ReLU's output an input gradient is taken back through (the layer's input,
-    /// rectified); empty for the other forms.
-    gate: Array2<f32>,
+    /// For an input gradient, the ReLU's output a training step takes it back through: the
+    /// layer's input, rectified (every input gradient of the MLP's step has one).
+    gate: Option<Array2<f32>>,
 }
 
 impl Case {
@@ -155,13 +154,16 @@ impl Case {
                 Some(self.bias.view()),
                 out,
             ),
-            Form::InputGradient if self.relu => matmul_a_b_relu_backward_into(
-                self.lhs.view(),
-                self.rhs.view(),
-                self.gate.view(),
-                out,
-            ),
-            Form::Forward | Form::InputGradient => self.length(out),
+            Form::InputGradient => match &self.gate {
+                Some(gate) => matmul_a_b_relu_backward_into(
+                    self.lhs.view(),
+                    self.rhs.view(),
+                    gate.view(),
+                    out,
+                ),
+                None => self.length(out),
+            },
+            Form::Forward => self.length(out),
         }
     }
 
@@ -176,7 +178,7 @@ impl Case {
                     .replacen("weight_gradient", "weight_gradient_sgd_update", 1)
             }
             Form::Forward if self.relu => self.name.replacen("forward", "forward_relu", 1),
-            Form::InputGradient if self.relu => {
+            Form::InputGradient if self.gate.is_some() => {
                 self.name
                     .replacen("input_gradient", "input_gradient_relu", 1)
             }
@@ -200,7 +202,7 @@ pub fn cases() -> Vec<Case> {
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::from_elem(outputs, 0.1f32),
             relu: outputs != 10,
-            gate: Array2::zeros((0, 0)),
+            gate: None,
         });
     }
     for (inputs, outputs) in [(512, 512), (512, 10)] {
@@ -210,8 +212,8 @@ pub fn cases() -> Vec<Case> {
             lhs: matrix(batch, outputs, 3),
             rhs: matrix(outputs, inputs, 2),
             bias: Array1::zeros(0),
-            relu: true,
-            gate: layer_input(batch, inputs).mapv(|x| x.max(0.0)),
+            relu: false,
+            gate: Some(layer_input(batch, inputs).mapv(|x| x.max(0.0))),
         });
     }
     for (inputs, outputs) in [(IMAGE_PIXELS, 512), (512, 512), (512, 10)] {
@@ -222,7 +224,7 @@ pub fn cases() -> Vec<Case> {
             rhs: layer_input(batch, inputs),
             bias: Array1::zeros(0),
             relu: false,
-            gate: Array2::zeros((0, 0)),
+            gate: None,
         });
     }
     cases

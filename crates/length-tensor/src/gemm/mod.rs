@@ -81,7 +81,6 @@ pub(crate) use layout::{MatMut, MatRef};
 
 use std::ops::Range;
 
-use crate::activation::relu_gradient_scalar;
 use crate::kernel::{self, Finish, Init, KernelPath, Tile, TileShape};
 use crate::team;
 use pack::pack_panel;
@@ -225,14 +224,13 @@ fn fill_with_bias(c: MatMut, bias: Option<&[f32]>, output: Output) {
     }
 }
 
-/// `c = c · [gate > 0]` element by element: C taken back through the ReLU whose output is
-/// `gate`, in a pass of its own (for a gate the microkernel cannot read by rows).
-fn gate_in_place(c: MatMut, gate: MatRef) {
+/// Every element of C as the stored `output` keeps it ([`Output::stored`]), in a pass of its
+/// own over the product already in C: for a gate the microkernel cannot read by rows.
+fn store_in_place(c: MatMut, output: Output) {
     for i in 0..c.rows {
         for j in 0..c.cols {
-            // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively, and inside
-            // `gate`, which has C's shape.
-            unsafe { *c.at(i, j) = relu_gradient_scalar(*gate.at(i, j), *c.at(i, j)) };
+            // SAFETY: (i, j) is inside `c`, which the caller borrows exclusively.
+            unsafe { *c.at(i, j) = output.stored(i, j, *c.at(i, j)) };
         }
     }
 }
@@ -252,7 +250,7 @@ fn blocked(
     {
         // The microkernel reads the gate a vector at a time along the rows of its C.
         blocked(path, shape, a, b, c, bias, Output::Store);
-        gate_in_place(c, gate);
+        store_in_place(c, output);
         return;
     }
     let (m, n, k) = (c.rows, c.cols, a.cols);
