@@ -91,7 +91,7 @@
 //! ## Threads
 //!
 //! The kernels run their parallel phases on a team of their own (`team.rs`): helpers that spin
-//! between the twenty-odd short phases of a training step instead of sleeping, and that take the
+//! between the dozen short phases of a training step instead of sleeping, and that take the
 //! same share of every product each step, so a core finds its rows of a weight matrix in its
 //! own cache. How many threads is rayon's: the size of the pool the caller runs in
 //! (`ThreadPool::install`, `RAYON_NUM_THREADS`, one per core by default).

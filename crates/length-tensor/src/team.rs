@@ -1,11 +1,11 @@
 //! The kernels' threads: a team whose helpers wait for the next parallel phase by spinning.
 //!
-//! A training step of the course's MLP is some twenty parallel phases (packing an operand, the
-//! tiles of a product, an element-wise pass), each 10-350 µs long, with short stretches of
-//! serial work between them. A thread pool whose idle workers go to sleep pays a wake-up at the
-//! start of almost every phase (a futex call, an inter-processor interrupt, the scheduler), and
-//! the calling thread pays it again when it sleeps waiting for the last stolen task. The team
-//! avoids both:
+//! A training step of the course's MLP is a dozen parallel phases (packing an operand, the
+//! tiles of a product, the bias gradients' sums), each 2-240 µs long on two cores, with short
+//! stretches of serial work between them. A thread pool whose idle workers go to sleep pays a
+//! wake-up at the start of almost every phase (a futex call, an inter-processor interrupt, the
+//! scheduler), and the calling thread pays it again when it sleeps waiting for the last stolen
+//! task. The team avoids both:
 //!
 //! - **Helpers spin while work is near.** After a phase a helper polls for the next one for up to
 //!   [`SPIN`] (with the CPU's pause hint), which covers the gaps inside a step and between
